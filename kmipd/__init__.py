@@ -1,0 +1,3 @@
+"""kmipd: a KMIP key server over mutually-authenticated TLS, with attested key release."""
+
+__version__ = "0.1.0"

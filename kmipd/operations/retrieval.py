@@ -1,0 +1,194 @@
+"""Get, Check and Locate (KMIP 1.4 sections 4.9, 4.10, 4.11; 2.1 sections 6.1.20, 6.1.27, 6.1.9)."""
+
+from __future__ import annotations
+
+from kmipd.errors import FeatureNotSupported, InvalidField, KeyCompressionTypeNotSupported, KeyFormatTypeNotSupported
+from kmipd.operations import rules
+from kmipd.operations.context import Context
+from kmipd.operations.objects import DESTROYED_STATES, ManagedObject, effective_state, load, resolve_uid
+from kmipd.operations.payload import Payload
+from kmipd.operations.registry import handler
+from kmipd.protocol.attributes import Attribute, parse_attribute_1x, parse_attributes_2x, search_key
+from kmipd.protocol.enums import KeyFormatType, ObjectType, Operation, ResultReason, StorageStatusMask, Tag
+from kmipd.store.interface import AttributeFilter, LocateQuery
+from kmipd.ttlv.codec import decode
+from kmipd.ttlv.item import Item, ItemType, byte_string, enumeration, integer, structure, text
+
+_OBJECT_TAGS = {
+    ObjectType.CERTIFICATE: Tag.CERTIFICATE,
+    ObjectType.SYMMETRIC_KEY: Tag.SYMMETRIC_KEY,
+    ObjectType.PUBLIC_KEY: Tag.PUBLIC_KEY,
+    ObjectType.PRIVATE_KEY: Tag.PRIVATE_KEY,
+    ObjectType.SECRET_DATA: Tag.SECRET_DATA,
+    ObjectType.OPAQUE_OBJECT: Tag.OPAQUE_OBJECT,
+}
+_DATE_NAMES = frozenset({"Initial Date", "Activation Date", "Deactivation Date", "Destroy Date", "Compromise Date",
+                         "Compromise Occurrence Date", "Last Change Date", "Original Creation Date",
+                         "Process Start Date", "Protect Stop Date", "Archive Date"})
+
+
+class ObjectDestroyed(InvalidField):
+    """The object's key material is gone (Destroy keeps only metadata)."""
+
+    result_reason = ResultReason.OBJECT_DESTROYED
+
+
+def _convert_symmetric(block: Item, wanted: int) -> Item:
+    """Re-express a symmetric Key Block as Raw or Transparent Symmetric Key."""
+    current = int(block.find(Tag.KEY_FORMAT_TYPE).value)  # type: ignore[union-attr, arg-type]
+    if current == wanted:
+        return block
+    value = block.find(Tag.KEY_VALUE)
+    if value is None or value.type is not ItemType.STRUCTURE:
+        raise KeyFormatTypeNotSupported("wrapped key material cannot be converted")
+    material = value.find(Tag.KEY_MATERIAL)
+    if material is None:
+        raise KeyFormatTypeNotSupported("the key has no material to convert")
+    if current in (KeyFormatType.RAW, KeyFormatType.OPAQUE) and material.type is ItemType.BYTE_STRING:
+        key = bytes(material.value)  # type: ignore[arg-type]
+    elif current == KeyFormatType.TRANSPARENT_SYMMETRIC_KEY and (inner := material.find(Tag.KEY)) is not None:
+        key = bytes(inner.value)  # type: ignore[arg-type]
+    else:
+        raise KeyFormatTypeNotSupported("this key cannot be converted to the requested format")
+    if wanted == KeyFormatType.RAW:
+        new_material = byte_string(Tag.KEY_MATERIAL, key)
+    elif wanted == KeyFormatType.TRANSPARENT_SYMMETRIC_KEY:
+        new_material = structure(Tag.KEY_MATERIAL, byte_string(Tag.KEY, key))
+    else:
+        raise KeyFormatTypeNotSupported("symmetric keys are served as Raw or Transparent Symmetric Key")
+    new_value = Item(Tag.KEY_VALUE, ItemType.STRUCTURE,
+                     (new_material, *(c for c in value.children if c.tag != Tag.KEY_MATERIAL)))
+    children = []
+    for child in block.children:
+        if child.tag == Tag.KEY_FORMAT_TYPE:
+            children.append(enumeration(Tag.KEY_FORMAT_TYPE, wanted))
+        elif child.tag == Tag.KEY_VALUE:
+            children.append(new_value)
+        else:
+            children.append(child)
+    return Item(block.tag, block.type, tuple(children))
+
+
+def object_body(ctx: Context, obj: ManagedObject, key_format: int | None) -> Item:
+    """The object structure to hand out, in the requested key format.
+
+    Raises:
+        ObjectDestroyed: the material was destroyed.
+        KeyFormatTypeNotSupported: the format cannot be produced.
+    """
+    if obj.stored.body is None:
+        raise ObjectDestroyed("the object has been destroyed; only its attributes remain")
+    body = decode(obj.stored.body)
+    if key_format is None:
+        return body
+    block = body.find(Tag.KEY_BLOCK)
+    if block is None:
+        raise KeyFormatTypeNotSupported("this object has no key block to format")
+    current = int(block.find(Tag.KEY_FORMAT_TYPE).value)  # type: ignore[union-attr, arg-type]
+    if current == key_format:
+        return body
+    if obj.object_type != ObjectType.SYMMETRIC_KEY:
+        raise KeyFormatTypeNotSupported("this object is served in its registered format only")
+    del ctx
+    converted = _convert_symmetric(block, key_format)
+    return Item(body.tag, body.type, tuple(converted if c.tag == Tag.KEY_BLOCK else c for c in body.children))
+
+
+@handler(Operation.GET, mutates=False)
+def get(ctx: Context, payload: Payload) -> list[Item]:
+    """Return the object, optionally in another key format."""
+    obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)))
+    if payload.find(Tag.KEY_WRAPPING_SPECIFICATION) is not None or payload.find(Tag.KEY_WRAP_TYPE) is not None:
+        raise FeatureNotSupported("key wrapping on Get is not supported yet")
+    if payload.enum(Tag.KEY_COMPRESSION_TYPE) is not None:
+        raise KeyCompressionTypeNotSupported("key compression is not supported")
+    body = object_body(ctx, obj, payload.enum(Tag.KEY_FORMAT_TYPE))
+    return [enumeration(Tag.OBJECT_TYPE, obj.object_type), text(Tag.UNIQUE_IDENTIFIER, obj.uid), body]
+
+
+@handler(Operation.CHECK, mutates=False)
+def check(ctx: Context, payload: Payload) -> list[Item]:
+    """Check that the object may be used as described (usage mask, state)."""
+    obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)))
+    mask = payload.integer(Tag.CRYPTOGRAPHIC_USAGE_MASK)
+    if obj.state in DESTROYED_STATES:
+        raise rules.wrong_state(ctx, "the object has been destroyed")
+    if mask is not None:
+        have = obj.number("Cryptographic Usage Mask") or 0
+        if have & mask != mask:
+            error = InvalidField("the object's Cryptographic Usage Mask does not allow that use")
+            raise error
+    result = [text(Tag.UNIQUE_IDENTIFIER, obj.uid)]
+    return result
+
+
+def _locate_filters(attributes: list[Attribute]) -> tuple[int | None, int | None, list[AttributeFilter]]:
+    object_type: int | None = None
+    state: int | None = None
+    filters: list[AttributeFilter] = []
+    dates: dict[str, list[int]] = {}
+    for attribute in attributes:
+        if attribute.name == "Object Type":
+            object_type = int(attribute.value.value)  # type: ignore[arg-type]
+        elif attribute.name == "State":
+            state = int(attribute.value.value)  # type: ignore[arg-type]
+        elif attribute.name in _DATE_NAMES and attribute.value.type is ItemType.DATE_TIME:
+            dates.setdefault(attribute.name, []).append(int(attribute.value.value))  # type: ignore[arg-type]
+        else:
+            search, _ = search_key(attribute)
+            if attribute.name == "Name" and attribute.value.find(Tag.NAME_VALUE) is None:
+                raise InvalidField("a Name in Locate needs a Name Value")
+            filters.append(AttributeFilter(attribute.name, search=search))
+    for name, values in dates.items():
+        if len(values) == 1:
+            filters.append(AttributeFilter(name, low=values[0], high=values[0]))
+        else:
+            filters.append(AttributeFilter(name, low=min(values[:2]), high=max(values[:2])))
+    return object_type, state, filters
+
+
+@handler(Operation.LOCATE, mutates=False)
+def locate(ctx: Context, payload: Payload) -> list[Item]:
+    """Find the client's objects matching every given attribute, oldest first, paged."""
+    attributes: list[Attribute] = []
+    for item in payload.find_all(Tag.ATTRIBUTE):
+        attributes.append(parse_attribute_1x(item)[0])
+    template = payload.structure(Tag.TEMPLATE_ATTRIBUTE)
+    if template is not None:  # 1.0-style filters wrapped in a Template-Attribute (FortiGate)
+        attributes.extend(parse_attribute_1x(a)[0] for a in template.find_all(Tag.ATTRIBUTE))
+    attrs_2x = payload.structure(Tag.ATTRIBUTES)
+    if attrs_2x is not None:
+        attributes.extend(parse_attributes_2x(attrs_2x))
+    maximum = payload.integer(Tag.MAXIMUM_ITEMS)
+    offset = payload.integer(Tag.OFFSET_ITEMS) or 0
+    if (maximum is not None and maximum < 0) or offset < 0:
+        raise InvalidField("Maximum Items and Offset Items cannot be negative")
+    storage = payload.integer(Tag.STORAGE_STATUS_MASK)
+    object_type, state, filters = _locate_filters(attributes)
+
+    query = LocateQuery(
+        owners=ctx.access.visible_owners(ctx.identity),
+        object_type=object_type,
+        filters=tuple(filters),
+    )
+    include_destroyed = state in DESTROYED_STATES or bool(
+        storage is not None and storage & StorageStatusMask.DESTROYED_STORAGE
+    )
+    matches: list[str] = []
+    for row in ctx.tx.locate(query):
+        current = effective_state(row.state, row.activation_date, row.deactivation_date, ctx.now)
+        if state is not None and current != state:
+            continue
+        if state is None and current in DESTROYED_STATES and not include_destroyed:
+            continue
+        matches.append(row.uid)
+    page = matches[offset:] if maximum is None else matches[offset : offset + maximum]
+    ctx.message.id_placeholder = page[0] if page else ctx.message.id_placeholder
+    response: list[Item] = []
+    if ctx.version >= (1, 3):
+        response.append(integer(Tag.LOCATED_ITEMS, len(matches)))
+    response.extend(text(Tag.UNIQUE_IDENTIFIER, uid) for uid in page)
+    return response
+
+
+__all__ = ["check", "get", "locate", "object_body"]

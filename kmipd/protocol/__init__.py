@@ -1,0 +1,1 @@
+"""KMIP protocol layer: specification tables, enums and text names."""

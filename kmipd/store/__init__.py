@@ -1,0 +1,1 @@
+"""Persistence of managed objects behind a small transactional interface."""
