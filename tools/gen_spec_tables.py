@@ -624,6 +624,8 @@ def merge(v14: SpecVersion, v21: SpecVersion, pk: PyKmip) -> Tables:
         if name not in tag_enum.values():
             warnings.append(f"enumeration {name!r} is used by no tag")
     tag_mask = {tags[n]: m for n, m in TAG_MASK_NAMES.items() if n in tags and m in masks}
+    for value in tag_enum:  # named like its enumeration, but no table gives its encoding
+        tag_types.setdefault(value, ITEM_TYPES["Enumeration"])
 
     # Attributes --------------------------------------------------------------------------------
     attributes: dict[str, AttributeRow] = {}
@@ -761,7 +763,8 @@ def emit_spec_tables(t: Tables) -> str:
     for v, ty in sorted(t.tag_types.items()):
         w(f"    {_hex(v, 6)}: {_hex(ty, 2)},  # {t.tag_names[v]}: {inv_types[ty]}\n")
     w("}\n")
-    w('"""Tag value -> TTLV item type, where the specification tables give it (2.1 wins)."""\n\n')
+    w('"""Tag value -> TTLV item type where the specification tables give it (2.1 wins); tags named after\n'
+      'an enumeration and given no encoding anywhere are Enumeration."""\n\n')
 
     for title, data, names, doc in (
         ("ENUMERATIONS", t.enums, t.enum_value_names,
@@ -871,7 +874,7 @@ def _members(values: dict[str, int], canonical: dict[int, str]) -> list[tuple[st
 def emit_enums(t: Tables) -> str:
     out: list[str] = []
     w = out.append
-    w('"""KMIP tags, enumerations and bit masks as Python enums (generated from spec_tables).\n\n'
+    w('"""KMIP tags, enumerations and bit masks as Python enums (generated with spec_tables).\n\n'
       "Member names are the specification display names in upper snake case; a name starting with a\n"
       'digit gets a word prefix ("3DES" -> TRIPLE_DES); values renamed between KMIP 1.4 and 2.1 have\n'
       "both names, the 2.1 name canonical and the other an alias.\n"

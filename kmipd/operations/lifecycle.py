@@ -75,8 +75,9 @@ def _insert(ctx: Context, uid: str, object_type: int, body: Item, attributes: li
     obj._attributes = []  # noqa: SLF001 - a new object has no stored attributes to decode
     for attribute in rules.server_attributes(uid, object_type, ctx.now, body):
         obj.attributes.append(attribute)
+    set_by_server = {a.name for a in obj.attributes}
     for attribute in attributes:
-        if attribute.name in rules.SERVER_ONLY_ON_CREATE:
+        if attribute.name in rules.SERVER_ONLY_ON_CREATE or attribute.name in set_by_server:
             continue
         obj.attributes.append(attribute)
     activation = obj.first(ACTIVATION_DATE)
@@ -195,7 +196,7 @@ def destroy(ctx: Context, payload: Payload) -> list[Item]:
     return [text(Tag.UNIQUE_IDENTIFIER, obj.uid)]
 
 
-@handler(Operation.REKEY)
+@handler(Operation.RE_KEY)
 def rekey(ctx: Context, payload: Payload) -> list[Item]:
     """A new symmetric key replacing an existing one, linked both ways (KMIP 1.4 section 4.4)."""
     old = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)), for_update=True)

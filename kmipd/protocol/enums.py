@@ -1,4 +1,4 @@
-"""KMIP tags, enumerations and bit masks as Python enums (generated from spec_tables).
+"""KMIP tags, enumerations and bit masks as Python enums (generated with spec_tables).
 
 Member names are the specification display names in upper snake case; a name starting with a
 digit gets a word prefix ("3DES" -> TRIPLE_DES); values renamed between KMIP 1.4 and 2.1 have

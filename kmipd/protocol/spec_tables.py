@@ -1214,6 +1214,7 @@ TAG_TYPES: Final[dict[int, int]] = {
     0x42000F: 0x01,  # Batch Item: Structure
     0x420010: 0x06,  # Batch Order Option: Boolean
     0x420011: 0x05,  # Block Cipher Mode: Enumeration
+    0x420012: 0x05,  # Cancellation Result: Enumeration
     0x420013: 0x01,  # Certificate: Structure
     0x420014: 0x01,  # Certificate Identifier: Structure
     0x420015: 0x01,  # Certificate Issuer: Structure
@@ -1242,6 +1243,7 @@ TAG_TYPES: Final[dict[int, int]] = {
     0x42002E: 0x04,  # D: Big Integer
     0x42002F: 0x09,  # Deactivation Date: Date-Time
     0x420030: 0x08,  # Derivation Data: Byte String
+    0x420031: 0x05,  # Derivation Method: Enumeration
     0x420032: 0x01,  # Derivation Parameters: Structure
     0x420033: 0x09,  # Destroy Date: Date-Time
     0x420034: 0x01,  # Digest: Structure
@@ -1298,9 +1300,11 @@ TAG_TYPES: Final[dict[int, int]] = {
     0x42006B: 0x02,  # Protocol Version Minor: Integer
     0x42006C: 0x04,  # Public Exponent: Big Integer
     0x42006D: 0x01,  # Public Key: Structure
+    0x420070: 0x05,  # Put Function: Enumeration
     0x420071: 0x04,  # Q: Big Integer
     0x420072: 0x08,  # Q String: Byte String
     0x420073: 0x02,  # Qlength: Integer
+    0x420074: 0x05,  # Query Function: Enumeration
     0x420075: 0x05,  # Recommended Curve: Enumeration
     0x420077: 0x01,  # Request Header: Structure
     0x420078: 0x01,  # Request Message: Structure
@@ -1334,6 +1338,7 @@ TAG_TYPES: Final[dict[int, int]] = {
     0x420097: 0x03,  # Usage Limits Total: Long Integer
     0x420098: 0x05,  # Usage Limits Unit: Enumeration
     0x420099: 0x07,  # Username: Text String
+    0x42009B: 0x05,  # Validity Indicator: Enumeration
     0x42009C: 0x01,  # Vendor Extension: Structure
     0x42009D: 0x07,  # Vendor Identification: Text String
     0x42009E: 0x05,  # Wrapping Method: Enumeration
@@ -1350,6 +1355,7 @@ TAG_TYPES: Final[dict[int, int]] = {
     0x4200A9: 0x07,  # Machine Identifier: Text String
     0x4200AA: 0x07,  # Media Identifier: Text String
     0x4200AB: 0x07,  # Network Identifier: Text String
+    0x4200AC: 0x05,  # Object Group Member: Enumeration
     0x4200AD: 0x02,  # Certificate Length: Integer
     0x4200AE: 0x05,  # Digital Signature Algorithm: Enumeration
     0x4200AF: 0x08,  # Certificate Serial Number: Byte String
@@ -1421,7 +1427,9 @@ TAG_TYPES: Final[dict[int, int]] = {
     0x4200F3: 0x05,  # Destroy Action: Enumeration
     0x4200F4: 0x05,  # Shredding Algorithm: Enumeration
     0x4200F5: 0x05,  # RNG Mode: Enumeration
+    0x4200F6: 0x05,  # Client Registration Method: Enumeration
     0x4200F7: 0x01,  # Capability Information: Structure
+    0x4200F8: 0x05,  # Key Wrap Type: Enumeration
     0x4200F9: 0x06,  # Batch Undo Capability: Boolean
     0x4200FA: 0x06,  # Batch Continue Capability: Boolean
     0x4200FB: 0x07,  # PKCS#12 Friendly Name: Text String
@@ -1494,10 +1502,12 @@ TAG_TYPES: Final[dict[int, int]] = {
     0x42014E: 0x01,  # Objects: Structure
     0x42014F: 0x01,  # Operations: Structure
     0x420150: 0x01,  # Right: Structure
+    0x420151: 0x05,  # Endpoint Role: Enumeration
     0x420152: 0x01,  # Defaults Information: Structure
     0x420153: 0x01,  # Object Defaults: Structure
     0x420156: 0x07,  # One Time Password: Text String
     0x420157: 0x08,  # Hashed Password: Byte String
+    0x420158: 0x05,  # Adjustment Type: Enumeration
     0x420159: 0x01,  # PKCS#11 Interface: Structure
     0x42015A: 0x05,  # PKCS#11 Function: Enumeration
     0x42015B: 0x01,  # PKCS#11 Input Parameters: Structure
@@ -1527,7 +1537,8 @@ TAG_TYPES: Final[dict[int, int]] = {
     0x420175: 0x05,  # Processing Stage: Enumeration
     0x420176: 0x01,  # Asynchronous Correlation Values: Structure
 }
-"""Tag value -> TTLV item type, where the specification tables give it (2.1 wins)."""
+"""Tag value -> TTLV item type where the specification tables give it (2.1 wins); tags named after
+an enumeration and given no encoding anywhere are Enumeration."""
 
 ENUMERATIONS: Final[dict[str, dict[str, int]]] = {
     'Adjustment Type': {

@@ -1,7 +1,7 @@
 """The naming interface the text encodings (XML, JSON) need from the protocol layer.
 
 The codec stays free of KMIP tables: whoever encodes or decodes text passes an
-object implementing :class:`TagNames` (``kmipd.protocol.names.SPEC_NAMES`` for KMIP).
+object implementing :class:`TagNames` (``kmipd.protocol.names.spec_names()`` for KMIP).
 Names are the KMIP text-encoding forms: tag names without spaces
 ("ActivationDate"), enumeration value names without spaces ("SymmetricKey").
 """

@@ -188,3 +188,8 @@ def test_vectors_round_trip_through_json() -> None:
         assert decode_json(encode_json(item, names), names) == item, where
         count += 1
     assert count > 1000
+
+
+def test_control_characters_survive_json() -> None:
+    item = text(BETA, "a\x00\x01\u2028\"\\b")
+    assert decode_json(encode_json(item, NAMES), NAMES) == item

@@ -1,0 +1,198 @@
+"""Request bytes in, response bytes out: the one place where errors become failed batch items.
+
+``Processor.process`` is a plain synchronous method: the server calls it on a
+worker thread, tests call it directly. Each batch item runs in its own store
+transaction, committed before the response is built, so an acknowledged
+change is durable; with Batch Error Continuation Option Continue, the failure
+of one item does not undo the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from kmipd.clock import Clock, Entropy
+from kmipd.errors import FeatureNotSupported, InvalidMessage, KMIPError, OperationNotSupported
+from kmipd.operations.context import AccessPolicy, Context, Identity, MessageState
+from kmipd.operations.payload import Payload
+from kmipd.operations.registry import Handler, default_registry
+from kmipd.protocol.enums import BatchErrorContinuationOption, ResultReason, Tag
+from kmipd.protocol.messages import (
+    RequestBatchItem,
+    RequestMessage,
+    ResponseBatchItem,
+    ResponseHeader,
+    encode_response,
+    failure,
+    parse_request,
+    peek_version,
+)
+from kmipd.protocol.versions import SUPPORTED, V1_0, ProtocolVersion, fallback_version
+from kmipd.store.interface import ConcurrentUpdate, Store, StoreUnavailable
+from kmipd.ttlv.codec import Limits, decode, encode
+from kmipd.ttlv.errors import TTLVError
+from kmipd.ttlv.item import Item, ItemType
+
+log = logging.getLogger("kmipd.processor")
+
+#: Highest Result Reason value KMIP 1.x defines (besides General Failure).
+_LAST_1X_REASON = ResultReason.OBJECT_ALREADY_EXISTS
+#: How 2.x-only Result Reasons are told to a 1.x client.
+_REASON_1X = {
+    ResultReason.WRONG_KEY_LIFECYCLE_STATE: ResultReason.ILLEGAL_OPERATION,
+    ResultReason.UNSUPPORTED_PROTOCOL_VERSION: ResultReason.INVALID_MESSAGE,
+    ResultReason.OBJECT_DESTROYED: ResultReason.KEY_VALUE_NOT_PRESENT,
+    ResultReason.ATTRIBUTE_NOT_FOUND: ResultReason.INVALID_FIELD,
+    ResultReason.ATTRIBUTE_SINGLE_VALUED: ResultReason.INVALID_FIELD,
+    ResultReason.INCOMPATIBLE_CRYPTOGRAPHIC_USAGE_MASK: ResultReason.INVALID_FIELD,
+}
+_RETRIES_ON_CONFLICT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessorSettings:
+    """Tunables of request processing."""
+
+    limits: Limits = Limits()
+
+
+class Processor:
+    """Turns one encoded request into one encoded response."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        entropy: Entropy,
+        access: AccessPolicy,
+        settings: ProcessorSettings | None = None,
+        handlers: dict[int, Handler] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.entropy = entropy
+        self.access = access
+        self.settings = settings or ProcessorSettings()
+        self.handlers = handlers if handlers is not None else default_registry()
+
+    def process(self, raw: bytes, client_name: str) -> bytes:
+        """Handle one request message from the authenticated client ``client_name``."""
+        identity = self.access.identity(client_name)
+        now = int(self.clock.now())
+        try:
+            tree = decode(raw, self.settings.limits)
+        except TTLVError as exc:
+            return self._message_error(V1_0, now, ResultReason.INVALID_MESSAGE, f"undecodable message: {exc}")
+        try:
+            request = parse_request(tree)
+        except KMIPError as exc:
+            version = peek_version(tree) or V1_0
+            if version not in SUPPORTED:
+                version = fallback_version(version)
+            return self._message_error(version, now, exc.result_reason, exc.message)
+        version = request.header.version
+        if version not in SUPPORTED:
+            answer = fallback_version(version)
+            reason = ResultReason.UNSUPPORTED_PROTOCOL_VERSION if answer.major >= 2 else ResultReason.INVALID_MESSAGE
+            return self._message_error(answer, now, reason, f"KMIP {version} is not supported; use DiscoverVersions")
+        results = self._run_batch(request, identity, now)
+        return self._encode(request, now, results)
+
+    def _run_batch(self, request: RequestMessage, identity: Identity, now: int) -> list[ResponseBatchItem]:
+        header = request.header
+        option = header.batch_error_continuation
+        if option == BatchErrorContinuationOption.UNDO and len(request.batch_items) > 1:
+            return [
+                failure(b.operation, ResultReason.FEATURE_NOT_SUPPORTED,
+                        "Batch Error Continuation Option Undo is not supported", b.unique_batch_item_id)
+                for b in request.batch_items
+            ]
+        if len(request.batch_items) > 1 and any(b.unique_batch_item_id is None for b in request.batch_items):
+            raise_missing = InvalidMessage("each item of a batch needs a Unique Batch Item ID")
+            return [failure(b.operation, raise_missing.result_reason, raise_missing.message, b.unique_batch_item_id)
+                    for b in request.batch_items]
+        state = MessageState()
+        results: list[ResponseBatchItem] = []
+        for item in request.batch_items:
+            result = self._run_item(item, header.version, identity, now, state)
+            results.append(result)
+            if result.result_reason is not None and option != BatchErrorContinuationOption.CONTINUE:
+                break
+        return results
+
+    def _run_item(
+        self, item: RequestBatchItem, version: ProtocolVersion, identity: Identity, now: int, state: MessageState
+    ) -> ResponseBatchItem:
+        batch_id = item.unique_batch_item_id
+        try:
+            handler = self.handlers.get(item.operation)
+            if handler is None or version < handler.since:
+                raise OperationNotSupported("this operation is not supported by kmipd")
+            if item.message_extensions and any(
+                (c := e.find(Tag.CRITICALITY_INDICATOR)) is not None and c.value for e in item.message_extensions
+            ):
+                raise FeatureNotSupported("critical Message Extensions are not supported")
+            payload = Payload(item.payload)
+            for attempt in range(_RETRIES_ON_CONFLICT):
+                saved = state.id_placeholder
+                try:
+                    with self.store.transaction(write=handler.mutates) as tx:
+                        ctx = Context(version=version, identity=identity, access=self.access, now=now,
+                                      entropy=self.entropy, tx=tx, message=state)
+                        children = handler.fn(ctx, payload)
+                    break
+                except ConcurrentUpdate:
+                    state.id_placeholder = saved
+                    if attempt == _RETRIES_ON_CONFLICT - 1:
+                        raise
+            return ResponseBatchItem(
+                operation=item.operation,
+                payload=Item(Tag.RESPONSE_PAYLOAD, ItemType.STRUCTURE, tuple(children)),
+                unique_batch_item_id=batch_id,
+            )
+        except KMIPError as exc:
+            return failure(item.operation, self._reason(exc.result_reason, version), exc.message, batch_id)
+        except (StoreUnavailable, ConcurrentUpdate) as exc:
+            log.warning("store error on %s: %s", item.operation, type(exc).__name__)
+            return failure(item.operation, ResultReason.GENERAL_FAILURE,
+                           "the key store is temporarily unavailable; retry", batch_id)
+        except Exception:
+            incident = uuid.uuid4().hex[:12]
+            log.exception("internal error %s while processing operation %s", incident, item.operation)
+            return failure(item.operation, ResultReason.GENERAL_FAILURE, f"internal error (incident {incident})",
+                           batch_id)
+
+    @staticmethod
+    def _reason(reason: int, version: ProtocolVersion) -> int:
+        if version.major >= 2 or reason <= _LAST_1X_REASON or reason == ResultReason.GENERAL_FAILURE:
+            return reason
+        return _REASON_1X.get(reason, ResultReason.GENERAL_FAILURE)  # type: ignore[call-overload]
+
+    def _encode(self, request: RequestMessage, now: int, results: list[ResponseBatchItem]) -> bytes:
+        header = request.header
+        response_header = ResponseHeader(
+            version=header.version,
+            time_stamp=now,
+            batch_count=len(results),
+            client_correlation_value=header.client_correlation_value if header.version >= (1, 4) else None,
+            server_correlation_value=header.server_correlation_value if header.version >= (1, 4) else None,
+        )
+        encoded = encode(encode_response(response_header, results))
+        limit = header.maximum_response_size
+        if limit is not None and len(encoded) > limit:
+            shrunk = [
+                failure(r.operation, ResultReason.RESPONSE_TOO_LARGE,
+                        f"the response exceeds the Maximum Response Size of {limit} bytes", r.unique_batch_item_id)
+                if r.payload is not None else r
+                for r in results
+            ]
+            encoded = encode(encode_response(response_header, shrunk))
+        return encoded
+
+    def _message_error(self, version: ProtocolVersion, now: int, reason: int, message: str) -> bytes:
+        """A response with one failed batch item, for messages that cannot be processed at all."""
+        header = ResponseHeader(version=version, time_stamp=now, batch_count=1)
+        item = failure(None, self._reason(reason, version), message)
+        return encode(encode_response(header, [item]))

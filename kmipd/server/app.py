@@ -1,0 +1,79 @@
+"""The composition root: settings -> store, processor, TLS, thread pool, listening port.
+
+This is the only module that picks concrete implementations; everything
+below it receives its collaborators as arguments. Shutdown is graceful: on
+SIGTERM/SIGINT the port stops accepting, requests in flight are answered
+(up to ``shutdown_timeout``), then the pool and the store are closed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from twisted.internet import defer
+from twisted.python.threadpool import ThreadPool
+
+from kmipd.clock import SystemClock, SystemEntropy
+from kmipd.config import Settings
+from kmipd.operations.context import AccessPolicy
+from kmipd.operations.processor import Processor, ProcessorSettings
+from kmipd.server.protocol import KMIPFactory
+from kmipd.server.tls import ServerContextFactory, TLSFiles
+from kmipd.store.sql import SQLStore
+from kmipd.ttlv.codec import Limits
+
+log = logging.getLogger("kmipd")
+
+
+def build_processor(settings: Settings, store: SQLStore) -> Processor:
+    """The request processor for ``settings`` over ``store``."""
+    limits = Limits(max_message_size=settings.max_message_size, max_depth=settings.max_depth,
+                    max_items=settings.max_items)
+    return Processor(
+        store=store,
+        clock=SystemClock(),
+        entropy=SystemEntropy(),
+        access=AccessPolicy(admins=settings.admins, groups=dict(settings.groups)),
+        settings=ProcessorSettings(limits=limits),
+    )
+
+
+def start(reactor: Any, settings: Settings) -> Any:
+    """Open the store, listen, and arrange a graceful shutdown. Returns the listening port."""
+    store = SQLStore(settings.store_url, pool_size=settings.threads)
+    store.create_schema()
+    processor = build_processor(settings, store)
+    pool = ThreadPool(minthreads=1, maxthreads=settings.threads, name="kmipd-workers")
+    pool.start()
+    factory = KMIPFactory(
+        reactor,
+        pool,
+        processor.process,
+        max_message_size=settings.max_message_size,
+        identity_source=settings.identity_source,
+        max_pending=settings.max_pending,
+    )
+    tls = ServerContextFactory(TLSFiles(settings.certificate, settings.private_key, settings.ca))
+    port = reactor.listenSSL(settings.port, factory, tls, interface=settings.host, backlog=512)
+
+    @defer.inlineCallbacks
+    def shutdown() -> Any:
+        log.info("shutting down: no new connections, finishing %d requests in flight", len(factory.in_flight))
+        yield port.stopListening()
+        drained = factory.drain()
+        timeout = reactor.callLater(settings.shutdown_timeout, drained.cancel)
+        try:
+            yield drained
+        except defer.CancelledError:
+            log.warning("shutdown timeout: %d requests abandoned", len(factory.in_flight))
+        if timeout.active():
+            timeout.cancel()
+        for connection in list(factory.connections):
+            connection.transport.loseConnection()
+        pool.stop()
+        store.close()
+        log.info("stopped")
+
+    reactor.addSystemEventTrigger("before", "shutdown", shutdown)
+    return port

@@ -1,0 +1,79 @@
+"""TLS for KMIP: TLS 1.2 (AEAD ECDHE suites) and 1.3 only, client certificate required.
+
+The client's identity is read from its verified certificate (subject CN by
+default). A certificate that carries an Extended Key Usage extension must allow
+clientAuth; the chain must verify against the configured CA bundle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from OpenSSL import SSL, crypto
+from twisted.internet.interfaces import IOpenSSLContextFactory
+from zope.interface import implementer
+
+#: OpenSSL cipher string for TLS 1.2: forward secrecy and AEAD only (TLS 1.3 suites are all AEAD).
+TLS12_CIPHERS = b"ECDHE+AESGCM:ECDHE+CHACHA20"
+
+
+@dataclass(frozen=True, slots=True)
+class TLSFiles:
+    """Paths of the server's certificate chain, its key and the CA bundle that signs clients."""
+
+    certificate: Path
+    private_key: Path
+    ca: Path
+
+
+def _verify(_conn: SSL.Connection, cert: crypto.X509, _errno: int, depth: int, ok: int) -> bool:
+    if not ok:
+        return False
+    if depth == 0:
+        try:
+            eku = cert.to_cryptography().extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+        except x509.ExtensionNotFound:
+            return True
+        return ExtendedKeyUsageOID.CLIENT_AUTH in eku.value
+    return True
+
+
+@implementer(IOpenSSLContextFactory)
+class ServerContextFactory:
+    """Builds the one OpenSSL context shared by every connection (Twisted calls ``getContext``)."""
+
+    def __init__(self, files: TLSFiles) -> None:
+        context = SSL.Context(SSL.TLS_METHOD)
+        context.set_min_proto_version(SSL.TLS1_2_VERSION)
+        context.set_options(SSL.OP_NO_COMPRESSION | SSL.OP_CIPHER_SERVER_PREFERENCE | SSL.OP_NO_RENEGOTIATION)
+        context.set_cipher_list(TLS12_CIPHERS)
+        context.use_certificate_chain_file(str(files.certificate))
+        context.use_privatekey_file(str(files.private_key))
+        context.check_privatekey()
+        context.load_verify_locations(str(files.ca))
+        context.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, _verify)
+        # Session resumption: resumed sessions carry the verified peer certificate, so identity stays correct.
+        context.set_session_id(b"kmipd")
+        context.set_session_cache_mode(SSL.SESS_CACHE_SERVER)
+        self._context = context
+
+    def getContext(self) -> SSL.Context:  # noqa: N802 - Twisted's interface name
+        """The shared context."""
+        return self._context
+
+
+def identity_from_certificate(cert: x509.Certificate, source: str = "cn") -> str | None:
+    """The client identity a certificate names: its subject CN, or its first DNS/email SAN."""
+    if source == "cn":
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[0].value) if names else None
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    kind = {"san-dns": x509.DNSName, "san-email": x509.RFC822Name}.get(source)
+    values = san.get_values_for_type(kind) if kind is not None else []
+    return str(values[0]) if values else None
