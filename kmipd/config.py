@@ -83,8 +83,16 @@ def _path(table: dict[str, Any], section: str, key: str, base: Path, *, must_exi
 
 
 _KNOWN = {
-    "server": {"host", "port", "threads", "max_message_size", "max_depth", "max_items", "max_pending",
-               "shutdown_timeout"},
+    "server": {
+        "host",
+        "port",
+        "threads",
+        "max_message_size",
+        "max_depth",
+        "max_items",
+        "max_pending",
+        "shutdown_timeout",
+    },
     "tls": {"certificate", "private_key", "ca", "identity"},
     "store": {"url"},
     "access": {"admins", "groups"},
@@ -121,7 +129,7 @@ def parse_settings(data: dict[str, Any], base: Path) -> Settings:
         raise ConfigError("access.groups", "must be a table of group = [identities]")
     url = _str(store, "store", "url", "sqlite:///kmipd.db")
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
-        url = f"sqlite:///{base / url[len('sqlite:///'):]}"
+        url = f"sqlite:///{base / url[len('sqlite:///') :]}"
     shutdown = server.get("shutdown_timeout", 30.0)
     if not isinstance(shutdown, int | float) or isinstance(shutdown, bool) or shutdown < 0:
         raise ConfigError("server.shutdown_timeout", "must be a non-negative number of seconds")

@@ -14,6 +14,7 @@ import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from kmipd import __version__
 from kmipd.config import ConfigError, Settings, load_settings
@@ -29,13 +30,19 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--config", type=Path, help="TOML configuration file")
     source.add_argument("--dev", action="store_true", help="development mode: generated certificates, SQLite")
     serve.add_argument("--port", type=int, help="port to listen on (overrides the config; 0 picks a free one)")
-    serve.add_argument("--data-dir", type=Path, default=Path("kmipd-dev"),
-                       help="development data directory (default: ./kmipd-dev)")
+    serve.add_argument(
+        "--data-dir", type=Path, default=Path("kmipd-dev"), help="development data directory (default: ./kmipd-dev)"
+    )
 
     certs = commands.add_parser("dev-certs", help="create development certificates")
     certs.add_argument("--data-dir", type=Path, default=Path("kmipd-dev"))
-    certs.add_argument("--client", action="append", default=[], metavar="NAME",
-                       help="also issue a client certificate for identity NAME (repeatable)")
+    certs.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also issue a client certificate for identity NAME (repeatable)",
+    )
 
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("config", type=Path)
@@ -45,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
 def _dev_settings(data_dir: Path) -> Settings:
     from kmipd.cli.devcerts import ensure_dev_pki
 
-    ca, server, client = ensure_dev_pki(data_dir)
+    ca, server, _client = ensure_dev_pki(data_dir)
     return Settings(
         certificate=server.certificate.resolve(),
         private_key=server.private_key.resolve(),
@@ -71,17 +78,17 @@ def _print_client_settings(data_dir: Path, port: int) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if args.dev:
-        settings = _dev_settings(args.data_dir)
-    else:
-        settings = load_settings(args.config)
+    settings = _dev_settings(args.data_dir) if args.dev else load_settings(args.config)
     if args.port is not None:
         if not 0 <= args.port <= 65535:
             raise ConfigError("--port", "must be from 0 to 65535")
         settings = replace(settings, port=args.port)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    from twisted.internet import reactor
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    from twisted.internet import reactor as installed_reactor
+
+    reactor: Any = installed_reactor
 
     from kmipd.server.app import start
 
@@ -94,7 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.dev:
         _print_client_settings(args.data_dir, actual)
     print(f"kmipd {__version__} listening on {settings.host}:{actual}", flush=True)
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run()
     return 0
 
 

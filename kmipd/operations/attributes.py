@@ -53,8 +53,10 @@ def _with_indices(attributes: list[Attribute]) -> list[tuple[Attribute, int]]:
 def get_attributes(ctx: Context, payload: Payload) -> list[Item]:
     """The named attributes (all when none are named); names the object lacks are skipped."""
     obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)))
-    wanted = [parse_attribute_reference(i).name
-              for i in payload.find_all(Tag.ATTRIBUTE_NAME) + payload.find_all(Tag.ATTRIBUTE_REFERENCE)]
+    wanted = [
+        parse_attribute_reference(i).name
+        for i in payload.find_all(Tag.ATTRIBUTE_NAME) + payload.find_all(Tag.ATTRIBUTE_REFERENCE)
+    ]
     selected = _visible(ctx, obj)
     if wanted:
         chosen = set(wanted)
@@ -69,8 +71,10 @@ def get_attributes(ctx: Context, payload: Payload) -> list[Item]:
 def get_attribute_list(ctx: Context, payload: Payload) -> list[Item]:
     """The names of the object's attributes."""
     obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)))
-    return [text(Tag.UNIQUE_IDENTIFIER, obj.uid),
-            *(reference_item(name, ctx.version) for name in names(_visible(ctx, obj)))]
+    return [
+        text(Tag.UNIQUE_IDENTIFIER, obj.uid),
+        *(reference_item(name, ctx.version) for name in names(_visible(ctx, obj))),
+    ]
 
 
 def _one_attribute(payload: Payload, tag_2x: int) -> tuple[Attribute, int | None]:

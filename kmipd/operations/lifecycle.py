@@ -33,7 +33,7 @@ from kmipd.ttlv.codec import encode
 from kmipd.ttlv.item import Item, ItemType, byte_string, enumeration, integer, structure, text
 
 #: Object types Register accepts, with the tag of the structure that carries each.
-REGISTRABLE = {
+REGISTRABLE: dict[int, int] = {
     ObjectType.SYMMETRIC_KEY: Tag.SYMMETRIC_KEY,
     ObjectType.SECRET_DATA: Tag.SECRET_DATA,
     ObjectType.OPAQUE_OBJECT: Tag.OPAQUE_OBJECT,
@@ -72,7 +72,7 @@ def _insert(ctx: Context, uid: str, object_type: int, body: Item, attributes: li
     """Store a new object with the server-maintained attributes added."""
     stored = StoredObject(uid=uid, object_type=object_type, owner=ctx.identity.name, state=State.PRE_ACTIVE, body=None)
     obj = ManagedObject(stored)
-    obj._attributes = []  # noqa: SLF001 - a new object has no stored attributes to decode
+    obj._attributes = []
     for attribute in rules.server_attributes(uid, object_type, ctx.now, body):
         obj.attributes.append(attribute)
     set_by_server = {a.name for a in obj.attributes}
@@ -120,11 +120,13 @@ def create(ctx: Context, payload: Payload) -> list[Item]:
 @handler(Operation.REGISTER)
 def register(ctx: Context, payload: Payload) -> list[Item]:
     """Store an object the client supplies."""
-    object_type = payload.enum(Tag.OBJECT_TYPE, required=True)
-    tag = REGISTRABLE.get(object_type)  # type: ignore[call-overload]
+    object_type = payload.enum(Tag.OBJECT_TYPE, required=True) or 0
+    tag = REGISTRABLE.get(object_type)
     if tag is None:
-        raise InvalidField("Register accepts Symmetric Key, Secret Data, Opaque Object, Public Key, "
-                           "Private Key and Certificate objects")
+        raise InvalidField(
+            "Register accepts Symmetric Key, Secret Data, Opaque Object, Public Key, "
+            "Private Key and Certificate objects"
+        )
     body = payload.structure(tag)
     if body is None:
         raise MissingData("the object to register is missing or does not match the Object Type")
@@ -167,8 +169,11 @@ def revoke(ctx: Context, payload: Payload) -> list[Item]:
             raise rules.wrong_state(ctx, "the object is already compromised")
         obj.set_date(COMPROMISE_DATE, Tag.COMPROMISE_DATE, ctx.now)
         occurrence = payload.date_time(Tag.COMPROMISE_OCCURRENCE_DATE)
-        obj.set_date(COMPROMISE_OCCURRENCE_DATE, Tag.COMPROMISE_OCCURRENCE_DATE,
-                     occurrence if occurrence is not None else ctx.now)
+        obj.set_date(
+            COMPROMISE_OCCURRENCE_DATE,
+            Tag.COMPROMISE_OCCURRENCE_DATE,
+            occurrence if occurrence is not None else ctx.now,
+        )
     else:
         if obj.state != State.ACTIVE:
             raise rules.wrong_state(ctx, "only an Active object can be revoked for this reason")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kmipd.clock import Clock, Entropy
 from kmipd.errors import FeatureNotSupported, InvalidMessage, KMIPError, OperationNotSupported
@@ -55,7 +55,7 @@ _RETRIES_ON_CONFLICT = 3
 class ProcessorSettings:
     """Tunables of request processing."""
 
-    limits: Limits = Limits()
+    limits: Limits = field(default_factory=Limits)
 
 
 class Processor:
@@ -105,14 +105,20 @@ class Processor:
         option = header.batch_error_continuation
         if option == BatchErrorContinuationOption.UNDO and len(request.batch_items) > 1:
             return [
-                failure(b.operation, ResultReason.FEATURE_NOT_SUPPORTED,
-                        "Batch Error Continuation Option Undo is not supported", b.unique_batch_item_id)
+                failure(
+                    b.operation,
+                    ResultReason.FEATURE_NOT_SUPPORTED,
+                    "Batch Error Continuation Option Undo is not supported",
+                    b.unique_batch_item_id,
+                )
                 for b in request.batch_items
             ]
         if len(request.batch_items) > 1 and any(b.unique_batch_item_id is None for b in request.batch_items):
             raise_missing = InvalidMessage("each item of a batch needs a Unique Batch Item ID")
-            return [failure(b.operation, raise_missing.result_reason, raise_missing.message, b.unique_batch_item_id)
-                    for b in request.batch_items]
+            return [
+                failure(b.operation, raise_missing.result_reason, raise_missing.message, b.unique_batch_item_id)
+                for b in request.batch_items
+            ]
         state = MessageState()
         results: list[ResponseBatchItem] = []
         for item in request.batch_items:
@@ -139,8 +145,15 @@ class Processor:
                 saved = state.id_placeholder
                 try:
                     with self.store.transaction(write=handler.mutates) as tx:
-                        ctx = Context(version=version, identity=identity, access=self.access, now=now,
-                                      entropy=self.entropy, tx=tx, message=state)
+                        ctx = Context(
+                            version=version,
+                            identity=identity,
+                            access=self.access,
+                            now=now,
+                            entropy=self.entropy,
+                            tx=tx,
+                            message=state,
+                        )
                         children = handler.fn(ctx, payload)
                     break
                 except ConcurrentUpdate:
@@ -156,19 +169,24 @@ class Processor:
             return failure(item.operation, self._reason(exc.result_reason, version), exc.message, batch_id)
         except (StoreUnavailable, ConcurrentUpdate) as exc:
             log.warning("store error on %s: %s", item.operation, type(exc).__name__)
-            return failure(item.operation, ResultReason.GENERAL_FAILURE,
-                           "the key store is temporarily unavailable; retry", batch_id)
+            return failure(
+                item.operation,
+                ResultReason.GENERAL_FAILURE,
+                "the key store is temporarily unavailable; retry",
+                batch_id,
+            )
         except Exception:
             incident = uuid.uuid4().hex[:12]
             log.exception("internal error %s while processing operation %s", incident, item.operation)
-            return failure(item.operation, ResultReason.GENERAL_FAILURE, f"internal error (incident {incident})",
-                           batch_id)
+            return failure(
+                item.operation, ResultReason.GENERAL_FAILURE, f"internal error (incident {incident})", batch_id
+            )
 
     @staticmethod
     def _reason(reason: int, version: ProtocolVersion) -> int:
         if version.major >= 2 or reason <= _LAST_1X_REASON or reason == ResultReason.GENERAL_FAILURE:
             return reason
-        return _REASON_1X.get(reason, ResultReason.GENERAL_FAILURE)  # type: ignore[call-overload]
+        return int(_REASON_1X.get(ResultReason(reason), ResultReason.GENERAL_FAILURE))
 
     def _encode(self, request: RequestMessage, now: int, results: list[ResponseBatchItem]) -> bytes:
         header = request.header
@@ -183,9 +201,14 @@ class Processor:
         limit = header.maximum_response_size
         if limit is not None and len(encoded) > limit:
             shrunk = [
-                failure(r.operation, ResultReason.RESPONSE_TOO_LARGE,
-                        f"the response exceeds the Maximum Response Size of {limit} bytes", r.unique_batch_item_id)
-                if r.payload is not None else r
+                failure(
+                    r.operation,
+                    ResultReason.RESPONSE_TOO_LARGE,
+                    f"the response exceeds the Maximum Response Size of {limit} bytes",
+                    r.unique_batch_item_id,
+                )
+                if r.payload is not None
+                else r
                 for r in results
             ]
             encoded = encode(encode_response(response_header, shrunk))

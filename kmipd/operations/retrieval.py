@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from kmipd.errors import FeatureNotSupported, InvalidField, KeyCompressionTypeNotSupported, KeyFormatTypeNotSupported
+from kmipd.errors import (
+    FeatureNotSupported,
+    InvalidField,
+    KeyCompressionTypeNotSupported,
+    KeyFormatTypeNotSupported,
+)
 from kmipd.operations import rules
 from kmipd.operations.context import Context
 from kmipd.operations.objects import DESTROYED_STATES, ManagedObject, effective_state, load, resolve_uid
@@ -22,9 +27,21 @@ _OBJECT_TAGS = {
     ObjectType.SECRET_DATA: Tag.SECRET_DATA,
     ObjectType.OPAQUE_OBJECT: Tag.OPAQUE_OBJECT,
 }
-_DATE_NAMES = frozenset({"Initial Date", "Activation Date", "Deactivation Date", "Destroy Date", "Compromise Date",
-                         "Compromise Occurrence Date", "Last Change Date", "Original Creation Date",
-                         "Process Start Date", "Protect Stop Date", "Archive Date"})
+_DATE_NAMES = frozenset(
+    {
+        "Initial Date",
+        "Activation Date",
+        "Deactivation Date",
+        "Destroy Date",
+        "Compromise Date",
+        "Compromise Occurrence Date",
+        "Last Change Date",
+        "Original Creation Date",
+        "Process Start Date",
+        "Protect Stop Date",
+        "Archive Date",
+    }
+)
 
 
 class ObjectDestroyed(InvalidField):
@@ -56,8 +73,9 @@ def _convert_symmetric(block: Item, wanted: int) -> Item:
         new_material = structure(Tag.KEY_MATERIAL, byte_string(Tag.KEY, key))
     else:
         raise KeyFormatTypeNotSupported("symmetric keys are served as Raw or Transparent Symmetric Key")
-    new_value = Item(Tag.KEY_VALUE, ItemType.STRUCTURE,
-                     (new_material, *(c for c in value.children if c.tag != Tag.KEY_MATERIAL)))
+    new_value = Item(
+        Tag.KEY_VALUE, ItemType.STRUCTURE, (new_material, *(c for c in value.children if c.tag != Tag.KEY_MATERIAL))
+    )
     children = []
     for child in block.children:
         if child.tag == Tag.KEY_FORMAT_TYPE:

@@ -21,21 +21,63 @@ from kmipd.protocol.names import attribute_rule
 from kmipd.ttlv.item import Item, ItemType, boolean, date_time, enumeration, structure, text
 
 #: Attributes a create request may carry but the server sets itself (ignored when sent).
-SERVER_ONLY_ON_CREATE = frozenset({"Unique Identifier", "Object Type", "State", "Initial Date", "Last Change Date",
-                                   "Original Creation Date", "Key Format Type", "Fresh", "Digest"})
+SERVER_ONLY_ON_CREATE = frozenset(
+    {
+        "Unique Identifier",
+        "Object Type",
+        "State",
+        "Initial Date",
+        "Last Change Date",
+        "Original Creation Date",
+        "Key Format Type",
+        "Fresh",
+        "Digest",
+    }
+)
 
 #: Attributes only the server may ever change, whatever the tables allow.
-PROTECTED = frozenset({"Unique Identifier", "Object Type", "State", "Initial Date", "Last Change Date",
-                       "Destroy Date", "Compromise Date", "Compromise Occurrence Date", "Revocation Reason",
-                       "Original Creation Date", "Key Value Present", "Fresh", "Digest", "Key Format Type",
-                       "Always Sensitive", "Never Extractable", "Lease Time"})
+PROTECTED = frozenset(
+    {
+        "Unique Identifier",
+        "Object Type",
+        "State",
+        "Initial Date",
+        "Last Change Date",
+        "Destroy Date",
+        "Compromise Date",
+        "Compromise Occurrence Date",
+        "Revocation Reason",
+        "Original Creation Date",
+        "Key Value Present",
+        "Fresh",
+        "Digest",
+        "Key Format Type",
+        "Always Sensitive",
+        "Never Extractable",
+        "Lease Time",
+    }
+)
 
 _DATES_COPIED_ON_REKEY = ("Activation Date", "Process Start Date", "Protect Stop Date", "Deactivation Date")
-_NOT_COPIED_ON_REKEY = frozenset({
-    "Unique Identifier", "Initial Date", "Destroy Date", "Compromise Occurrence Date", "Compromise Date",
-    "Revocation Reason", "State", "Last Change Date", "Link", "Digest", "Original Creation Date", "Fresh",
-    "Object Type", "Usage Limits", *_DATES_COPIED_ON_REKEY,
-})
+_NOT_COPIED_ON_REKEY = frozenset(
+    {
+        "Unique Identifier",
+        "Initial Date",
+        "Destroy Date",
+        "Compromise Occurrence Date",
+        "Compromise Date",
+        "Revocation Reason",
+        "State",
+        "Last Change Date",
+        "Link",
+        "Digest",
+        "Original Creation Date",
+        "Fresh",
+        "Object Type",
+        "Usage Limits",
+        *_DATES_COPIED_ON_REKEY,
+    }
+)
 
 
 def wrong_state(ctx: Context, message: str) -> KMIPError:
@@ -72,8 +114,9 @@ def check_client_settable(attributes: list[Attribute], *, creating: bool) -> Non
             continue
         if creating and name in SERVER_ONLY_ON_CREATE:
             continue
-        if name in PROTECTED or (rule.initially_set_by_server_only and name not in ("Cryptographic Algorithm",
-                                                                                   "Cryptographic Length")):
+        if name in PROTECTED or (
+            rule.initially_set_by_server_only and name not in ("Cryptographic Algorithm", "Cryptographic Length")
+        ):
             raise InvalidField(f"the attribute '{name}' is set by the server")
         if not rule.multi_instance:
             if name in seen:
@@ -114,8 +157,10 @@ def server_attributes(uid: str, object_type: int, now: int, body: Item) -> list[
     ]
     block = _key_block(body)
     if block is not None:
-        for tag, name in ((Tag.CRYPTOGRAPHIC_ALGORITHM, "Cryptographic Algorithm"),
-                          (Tag.CRYPTOGRAPHIC_LENGTH, "Cryptographic Length")):
+        for tag, name in (
+            (Tag.CRYPTOGRAPHIC_ALGORITHM, "Cryptographic Algorithm"),
+            (Tag.CRYPTOGRAPHIC_LENGTH, "Cryptographic Length"),
+        ):
             item = block.find(tag)
             if item is not None:
                 attributes.append(Attribute(name, item))
@@ -124,12 +169,17 @@ def server_attributes(uid: str, object_type: int, now: int, body: Item) -> list[
             attributes.append(Attribute("Key Format Type", key_format))
         material = _material_bytes(block)
         if material is not None:
-            attributes.append(Attribute("Digest", structure(
-                Tag.DIGEST,
-                enumeration(Tag.HASHING_ALGORITHM, 6),  # SHA-256
-                Item(Tag.DIGEST_VALUE, ItemType.BYTE_STRING, hashlib.sha256(material).digest()),
-                key_format,
-            )))
+            attributes.append(
+                Attribute(
+                    "Digest",
+                    structure(
+                        Tag.DIGEST,
+                        enumeration(Tag.HASHING_ALGORITHM, 6),  # SHA-256
+                        Item(Tag.DIGEST_VALUE, ItemType.BYTE_STRING, hashlib.sha256(material).digest()),
+                        key_format,
+                    ),
+                )
+            )
     attributes.append(Attribute("Fresh", boolean(Tag.FRESH, True)))
     return attributes
 
@@ -172,8 +222,9 @@ def validate_body(object_type: int, body: Item) -> Item:
     value = block.find(Tag.KEY_VALUE)
     if key_format is None or key_format.type is not ItemType.ENUMERATION or value is None:
         raise InvalidField("the Key Block needs a Key Format Type and a Key Value")
-    if object_type == ObjectType.SYMMETRIC_KEY and int(key_format.value) in (  # type: ignore[arg-type]
-        KeyFormatType.RAW, KeyFormatType.OPAQUE
+    if object_type == ObjectType.SYMMETRIC_KEY and key_format.value in (
+        KeyFormatType.RAW,
+        KeyFormatType.OPAQUE,
     ):
         material = value.find(Tag.KEY_MATERIAL) if value.type is ItemType.STRUCTURE else None
         if value.type is ItemType.STRUCTURE and (material is None or material.type is not ItemType.BYTE_STRING):
@@ -181,8 +232,11 @@ def validate_body(object_type: int, body: Item) -> Item:
     if value.type is ItemType.STRUCTURE:
         kept = tuple(c for c in value.children if c.tag != Tag.ATTRIBUTE)
         value = Item(value.tag, value.type, kept)
-        children = tuple(value if c.tag == Tag.KEY_VALUE else c for c in block.children
-                         if c.tag != Tag.KEY_COMPRESSION_TYPE or body.tag != Tag.SYMMETRIC_KEY)
+        children = tuple(
+            value if c.tag == Tag.KEY_VALUE else c
+            for c in block.children
+            if c.tag != Tag.KEY_COMPRESSION_TYPE or body.tag != Tag.SYMMETRIC_KEY
+        )
         block = Item(block.tag, block.type, children)
         body = Item(body.tag, body.type, tuple(block if c.tag == Tag.KEY_BLOCK else c for c in body.children))
     return body
@@ -193,15 +247,23 @@ def attributes_from_body(object_type: int, body: Item, attributes: list[Attribut
     block = _key_block(body)
     if block is None:
         return attributes
-    stated = {name for tag, name in ((Tag.CRYPTOGRAPHIC_ALGORITHM, "Cryptographic Algorithm"),
-                                     (Tag.CRYPTOGRAPHIC_LENGTH, "Cryptographic Length")) if block.find(tag)}
+    stated = {
+        name
+        for tag, name in (
+            (Tag.CRYPTOGRAPHIC_ALGORITHM, "Cryptographic Algorithm"),
+            (Tag.CRYPTOGRAPHIC_LENGTH, "Cryptographic Length"),
+        )
+        if block.find(tag)
+    }
     return [a for a in attributes if a.name not in stated]
 
 
 def link(ctx: Context, link_type: str, target: str) -> Item:
     """A Link attribute value pointing at ``target``."""
-    kind = {"Replacement Object Link": LinkType.REPLACEMENT_OBJECT_LINK,
-            "Replaced Object Link": LinkType.REPLACED_OBJECT_LINK}[link_type]
+    kind = {
+        "Replacement Object Link": LinkType.REPLACEMENT_OBJECT_LINK,
+        "Replaced Object Link": LinkType.REPLACED_OBJECT_LINK,
+    }[link_type]
     del ctx
     return structure(Tag.LINK, enumeration(Tag.LINK_TYPE, kind), text(Tag.LINKED_OBJECT_IDENTIFIER, target))
 
@@ -209,11 +271,16 @@ def link(ctx: Context, link_type: str, target: str) -> Item:
 def rekey_attributes(old: ManagedObject, now: int, offset: int | None) -> list[Attribute]:
     """The replacement key's attributes (KMIP 1.4 section 4.4): copied, with dates shifted by ``offset``."""
     attributes = [a for a in old.attributes if a.name not in _NOT_COPIED_ON_REKEY]
-    attributes.append(Attribute("Link", structure(
-        Tag.LINK,
-        enumeration(Tag.LINK_TYPE, LinkType.REPLACED_OBJECT_LINK),
-        text(Tag.LINKED_OBJECT_IDENTIFIER, old.uid),
-    )))
+    attributes.append(
+        Attribute(
+            "Link",
+            structure(
+                Tag.LINK,
+                enumeration(Tag.LINK_TYPE, LinkType.REPLACED_OBJECT_LINK),
+                text(Tag.LINKED_OBJECT_IDENTIFIER, old.uid),
+            ),
+        )
+    )
     old_activation = old.number("Activation Date")
     old_initial = old.number("Initial Date")
     for name in _DATES_COPIED_ON_REKEY:

@@ -106,7 +106,7 @@ def parse_attribute_1x(item: Item) -> tuple[Attribute, int | None]:
     vendor = item.find(Tag.VENDOR_IDENTIFICATION)
     name = str(name_item.value)
     if vendor is not None:
-        name = f"{vendor.value}-{name}"
+        name = f"{vendor.value!s}-{name}"
     if value is None:
         # Attribute references (GetAttributes, DeleteAttribute) carry no value.
         return Attribute(name, Item(Tag.ATTRIBUTE_VALUE, ItemType.STRUCTURE, ())), index
@@ -163,10 +163,10 @@ def parse_attribute_reference(item: Item) -> AttributeRef:
         return AttributeRef(rule.name)
     if item.type is ItemType.STRUCTURE:
         vendor = item.find(Tag.VENDOR_IDENTIFICATION)
-        name = item.find(Tag.ATTRIBUTE_NAME)
-        if vendor is None or name is None:
+        label = item.find(Tag.ATTRIBUTE_NAME)
+        if vendor is None or label is None:
             raise InvalidField("a vendor Attribute Reference needs Vendor Identification and Attribute Name")
-        return AttributeRef(f"{vendor.value}-{name.value}")
+        return AttributeRef(f"{vendor.value!s}-{label.value!s}")
     raise InvalidField("unreadable Attribute Reference")
 
 

@@ -94,12 +94,7 @@ def read_version(item: Item) -> ProtocolVersion:
     """
     major = item.find(Tag.PROTOCOL_VERSION_MAJOR)
     minor = item.find(Tag.PROTOCOL_VERSION_MINOR)
-    if (
-        major is None
-        or minor is None
-        or major.type is not ItemType.INTEGER
-        or minor.type is not ItemType.INTEGER
-    ):
+    if major is None or minor is None or major.type is not ItemType.INTEGER or minor.type is not ItemType.INTEGER:
         raise InvalidMessage("Protocol Version needs integer major and minor fields")
     return ProtocolVersion(int(major.value), int(minor.value))  # type: ignore[arg-type]
 
@@ -172,15 +167,22 @@ def _parse_header(header: Item) -> RequestHeader:
                 _expect(child, ItemType.ENUMERATION, "Batch Error Continuation Option").value  # type: ignore[arg-type]
             )
         elif tag == Tag.ATTESTATION_CAPABLE_INDICATOR:
-            values["attestation_capable"] = bool(_expect(child, ItemType.BOOLEAN, "Attestation Capable Indicator").value)
+            values["attestation_capable"] = bool(
+                _expect(child, ItemType.BOOLEAN, "Attestation Capable Indicator").value
+            )
         elif tag == Tag.ATTESTATION_TYPE:
-            attestation_types.append(int(_expect(child, ItemType.ENUMERATION, "Attestation Type").value))  # type: ignore[arg-type]
+            kind = _expect(child, ItemType.ENUMERATION, "Attestation Type").value
+            attestation_types.append(int(kind))  # type: ignore[arg-type]
         elif tag == Tag.AUTHENTICATION:
             credentials.extend(c for c in child.children if c.tag == Tag.CREDENTIAL)
         elif tag == Tag.CLIENT_CORRELATION_VALUE:
-            values["client_correlation_value"] = str(_expect(child, ItemType.TEXT_STRING, "Client Correlation Value").value)
+            values["client_correlation_value"] = str(
+                _expect(child, ItemType.TEXT_STRING, "Client Correlation Value").value
+            )
         elif tag == Tag.SERVER_CORRELATION_VALUE:
-            values["server_correlation_value"] = str(_expect(child, ItemType.TEXT_STRING, "Server Correlation Value").value)
+            values["server_correlation_value"] = str(
+                _expect(child, ItemType.TEXT_STRING, "Server Correlation Value").value
+            )
         elif tag == Tag.ASYNCHRONOUS_INDICATOR:
             values["asynchronous"] = bool(_expect(child, ItemType.BOOLEAN, "Asynchronous Indicator").value)
         elif tag == Tag.TIME_STAMP:

@@ -28,8 +28,9 @@ log = logging.getLogger("kmipd")
 
 def build_processor(settings: Settings, store: SQLStore) -> Processor:
     """The request processor for ``settings`` over ``store``."""
-    limits = Limits(max_message_size=settings.max_message_size, max_depth=settings.max_depth,
-                    max_items=settings.max_items)
+    limits = Limits(
+        max_message_size=settings.max_message_size, max_depth=settings.max_depth, max_items=settings.max_items
+    )
     return Processor(
         store=store,
         clock=SystemClock(),
@@ -70,7 +71,8 @@ def start(reactor: Any, settings: Settings) -> Any:
         if timeout.active():
             timeout.cancel()
         for connection in list(factory.connections):
-            connection.transport.loseConnection()
+            transport: Any = connection.transport
+            transport.loseConnection()
         pool.stop()
         store.close()
         log.info("stopped")

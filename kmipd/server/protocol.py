@@ -31,6 +31,8 @@ ProcessFn = Callable[[bytes, str], bytes]
 class KMIPProtocol(protocol.Protocol):
     """One client connection."""
 
+    transport: Any  # a TLS transport: Twisted's stubs type it as the bare ITransport
+
     def __init__(self, factory: KMIPFactory) -> None:
         self.factory = factory
         self.framer = Framer(factory.max_message_size)
@@ -65,8 +67,9 @@ class KMIPProtocol(protocol.Protocol):
             self.transport.abortConnection()
             return
         if len(self.pending) + len(messages) > self.factory.max_pending:
-            log.warning("closing connection from %s: more than %d requests queued",
-                        self.identity, self.factory.max_pending)
+            log.warning(
+                "closing connection from %s: more than %d requests queued", self.identity, self.factory.max_pending
+            )
             self.transport.abortConnection()
             return
         self.pending.extend(messages)
@@ -92,7 +95,7 @@ class KMIPProtocol(protocol.Protocol):
         if not self.closed:
             self.transport.abortConnection()
 
-    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:  # noqa: N802, B008
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:  # noqa: N802
         """Forget the connection; queued requests are dropped, the one in flight completes."""
         self.closed = True
         self.pending.clear()

@@ -74,6 +74,10 @@ def identity_from_certificate(cert: x509.Certificate, source: str = "cn") -> str
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return None
-    kind = {"san-dns": x509.DNSName, "san-email": x509.RFC822Name}.get(source)
-    values = san.get_values_for_type(kind) if kind is not None else []
+    if source == "san-dns":
+        values = san.get_values_for_type(x509.DNSName)
+    elif source == "san-email":
+        values = san.get_values_for_type(x509.RFC822Name)
+    else:
+        values = []
     return str(values[0]) if values else None

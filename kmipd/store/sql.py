@@ -147,8 +147,13 @@ class SQLTransaction:
     def get(self, uid: str, *, for_update: bool = False) -> StoredObject | None:
         """Load the object and its attributes."""
         query = select(
-            objects.c.seq, objects.c.uid, objects.c.object_type, objects.c.owner,
-            objects.c.state, objects.c.body, objects.c.revision,
+            objects.c.seq,
+            objects.c.uid,
+            objects.c.object_type,
+            objects.c.owner,
+            objects.c.state,
+            objects.c.body,
+            objects.c.revision,
         ).where(objects.c.uid == uid)
         if for_update and self.conn.dialect.name != "sqlite":
             query = query.with_for_update()
@@ -174,12 +179,18 @@ class SQLTransaction:
         """Insert a new object with its attributes."""
         result = self.conn.execute(
             insert(objects).values(
-                uid=obj.uid, owner=obj.owner, object_type=obj.object_type,
-                state=obj.state, body=obj.body, revision=0,
+                uid=obj.uid,
+                owner=obj.owner,
+                object_type=obj.object_type,
+                state=obj.state,
+                body=obj.body,
+                revision=0,
             )
         )
-        seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
-        self._write_attributes(int(seq), obj.attributes)
+        key = result.inserted_primary_key
+        if key is None:
+            raise RuntimeError("the database returned no key for the new object")
+        self._write_attributes(int(key[0]), obj.attributes)
 
     def update(self, obj: StoredObject) -> None:
         """Write back a loaded object if nobody changed it meanwhile."""
@@ -202,8 +213,14 @@ class SQLTransaction:
         self.conn.execute(
             insert(attributes),
             [
-                {"object_seq": seq, "position": i, "name": a.name, "value": a.value,
-                 "search": a.search[:1024], "number": a.number}
+                {
+                    "object_seq": seq,
+                    "position": i,
+                    "name": a.name,
+                    "value": a.value,
+                    "search": a.search[:1024],
+                    "number": a.number,
+                }
                 for i, a in enumerate(attrs)
             ],
         )

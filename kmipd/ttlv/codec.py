@@ -180,14 +180,15 @@ def _encode_into(item: Item, parts: list[bytes]) -> int:
             parts.append(b"")  # placeholder for the header, filled once the length is known
             length = 0
             for child in value:  # type: ignore[union-attr]
+                assert isinstance(child, Item)
                 length += _encode_into(child, parts)
             parts[index] = _TAG_TYPE_LEN.pack(head, length)
             return length + 8
         if item_type is ItemType.INTEGER:
-            parts.append(_TAG_TYPE_LEN.pack(head, 4) + _I32.pack(value) + b"\0\0\0\0")  # type: ignore[arg-type]
+            parts.append(_TAG_TYPE_LEN.pack(head, 4) + _I32.pack(value) + b"\0\0\0\0")
             return 16
         if item_type is ItemType.ENUMERATION or item_type is ItemType.INTERVAL:
-            parts.append(_TAG_TYPE_LEN.pack(head, 4) + _U32.pack(value) + b"\0\0\0\0")  # type: ignore[arg-type]
+            parts.append(_TAG_TYPE_LEN.pack(head, 4) + _U32.pack(value) + b"\0\0\0\0")
             return 16
         if item_type is ItemType.TEXT_STRING or item_type is ItemType.BYTE_STRING:
             if item_type is ItemType.TEXT_STRING:
@@ -213,7 +214,7 @@ def _encode_into(item: Item, parts: list[bytes]) -> int:
             parts.append(_TAG_TYPE_LEN.pack(head, size) + number.to_bytes(size, "big", signed=True))
             return 8 + size
         # LONG_INTEGER, DATE_TIME, DATE_TIME_EXTENDED
-        parts.append(_TAG_TYPE_LEN.pack(head, 8) + _I64.pack(value))  # type: ignore[arg-type]
+        parts.append(_TAG_TYPE_LEN.pack(head, 8) + _I64.pack(value))
         return 16
     except UnicodeEncodeError:
         raise TTLVError(f"TEXT_STRING 0x{tag:06x} is not encodable as UTF-8") from None

@@ -17,7 +17,7 @@ Value representation by type:
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 
 class ItemType(IntEnum):
@@ -36,7 +36,7 @@ class ItemType(IntEnum):
     DATE_TIME_EXTENDED = 0x0B
 
 
-Value = Union[tuple["Item", ...], int, bool, str, bytes]
+Value = tuple["Item", ...] | int | bool | str | bytes
 
 
 class Item(NamedTuple):

@@ -126,9 +126,7 @@ def decode_json(
         obj: object = source
     else:
         try:
-            obj = json.loads(
-                source, object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_float
-            )
+            obj = json.loads(source, object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_float)
         except (ValueError, UnicodeDecodeError) as exc:
             if isinstance(exc, TTLVError):
                 raise

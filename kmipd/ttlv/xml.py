@@ -536,9 +536,7 @@ def _decode(
     return Item(tag, item_type, value)
 
 
-def _parse_value(
-    tag: int, item_type: ItemType, text: str, names: TagNames, names_tag: int, path: str
-) -> Value:
+def _parse_value(tag: int, item_type: ItemType, text: str, names: TagNames, names_tag: int, path: str) -> Value:
     if item_type is ItemType.INTEGER:
         return parse_mask(names_tag, text, names, None, path)
     if item_type is ItemType.ENUMERATION:
