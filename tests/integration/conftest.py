@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -21,6 +22,9 @@ from kmip.core.enums import KMIPVersion
 from kmip.pie.client import ProxyKmipClient
 
 from kmipd.cli.devcerts import Issued, create_ca, issue
+from kmipd.protocol.enums import Tag
+from kmipd.ttlv.codec import decode, encode
+from kmipd.ttlv.item import Item, byte_string, enumeration, integer, structure
 
 IDENTITIES = ("alice", "bob", "carol", "admin")
 HOST = "127.0.0.1"
@@ -68,8 +72,7 @@ def make_pki(directory: Path, identities: tuple[str, ...] = IDENTITIES) -> tuple
 def write_config(directory: Path, port: int, *, admins: tuple[str, ...] = ("admin",),
                  groups: dict[str, tuple[str, ...]] | None = None) -> Path:
     groups = {"team": ("bob", "carol")} if groups is None else groups
-    group_lines = "\n".join(f'{name} = [{", ".join(repr(m) for m in members)}]'
-                            for name, members in groups.items())
+    group_lines = "\n".join(f"{name} = {json.dumps(list(members))}" for name, members in groups.items())
     text = f"""\
 [server]
 host = "{HOST}"
@@ -86,7 +89,7 @@ ca = "ca.pem"
 url = "sqlite:///kmipd.db"
 
 [access]
-admins = [{", ".join(repr(a) for a in admins)}]
+admins = {json.dumps(list(admins))}
 
 [access.groups]
 {group_lines}
@@ -95,7 +98,7 @@ admins = [{", ".join(repr(a) for a in admins)}]
 level = "INFO"
 """
     path = directory / "kmipd.toml"
-    path.write_text(text.replace("'", '"'), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -243,3 +246,100 @@ def tls_connect(server: ServerHandle, identity: str | None = "alice", *, context
     except BaseException:
         raw.close()
         raise
+
+
+# --- hand-built KMIP messages over raw TLS sockets ----------------------------------------------------------
+
+def kmip_request(version: tuple[int, int], *items: Item, batch_error: int | None = None,
+                 header_extra: tuple[Item, ...] = ()) -> Item:
+    """A Request Message with ``items`` as its batch items."""
+    header = structure(
+        Tag.REQUEST_HEADER,
+        structure(Tag.PROTOCOL_VERSION, integer(Tag.PROTOCOL_VERSION_MAJOR, version[0]),
+                  integer(Tag.PROTOCOL_VERSION_MINOR, version[1])),
+        *header_extra,
+        enumeration(Tag.BATCH_ERROR_CONTINUATION_OPTION, batch_error) if batch_error is not None else None,
+        integer(Tag.BATCH_COUNT, len(items)),
+    )
+    return structure(Tag.REQUEST_MESSAGE, header, *items)
+
+
+def batch_item(operation: int, *payload: Item | None, batch_id: bytes | None = None,
+               with_payload: bool = True) -> Item:
+    """A request Batch Item."""
+    return structure(
+        Tag.BATCH_ITEM,
+        enumeration(Tag.OPERATION, operation),
+        byte_string(Tag.UNIQUE_BATCH_ITEM_ID, batch_id) if batch_id is not None else None,
+        structure(Tag.REQUEST_PAYLOAD, *payload) if with_payload else None,
+    )
+
+
+def send_message(sock: ssl.SSLSocket, data: bytes) -> None:
+    sock.sendall(data)
+
+
+def _recv_exactly(sock: ssl.SSLSocket, size: int) -> bytes:
+    chunks = bytearray()
+    while len(chunks) < size:
+        chunk = sock.recv(size - len(chunks))
+        if not chunk:
+            raise ConnectionError(f"connection closed after {len(chunks)} of {size} bytes")
+        chunks += chunk
+    return bytes(chunks)
+
+
+def recv_message(sock: ssl.SSLSocket) -> Item:
+    """Read one whole TTLV message and decode it."""
+    header = _recv_exactly(sock, 8)
+    length = int.from_bytes(header[4:8], "big")
+    return decode(header + _recv_exactly(sock, length))
+
+
+def kmip_call(sock: ssl.SSLSocket, message: Item) -> Item:
+    send_message(sock, encode(message))
+    return recv_message(sock)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One response batch item, unpacked."""
+
+    operation: int | None
+    status: int
+    reason: int | None
+    message: str | None
+    batch_id: bytes | None
+    payload: Item | None
+
+
+def response_version(response: Item) -> tuple[int, int]:
+    header = response.find(Tag.RESPONSE_HEADER)
+    assert header is not None
+    version = header.find(Tag.PROTOCOL_VERSION)
+    assert version is not None
+    return (int(version.find(Tag.PROTOCOL_VERSION_MAJOR).value),  # type: ignore[union-attr, arg-type]
+            int(version.find(Tag.PROTOCOL_VERSION_MINOR).value))  # type: ignore[union-attr, arg-type]
+
+
+def results(response: Item) -> list[Result]:
+    """The batch items of a Response Message (checking the Batch Count agrees)."""
+    assert response.tag == Tag.RESPONSE_MESSAGE, hex(response.tag)
+    header = response.find(Tag.RESPONSE_HEADER)
+    assert header is not None
+    out = []
+    for item in response.find_all(Tag.BATCH_ITEM):
+        def value(tag: int, item: Item = item) -> object:
+            found = item.find(tag)
+            return None if found is None else found.value
+        out.append(Result(
+            operation=value(Tag.OPERATION),  # type: ignore[arg-type]
+            status=value(Tag.RESULT_STATUS),  # type: ignore[arg-type]
+            reason=value(Tag.RESULT_REASON),  # type: ignore[arg-type]
+            message=value(Tag.RESULT_MESSAGE),  # type: ignore[arg-type]
+            batch_id=value(Tag.UNIQUE_BATCH_ITEM_ID),  # type: ignore[arg-type]
+            payload=item.find(Tag.RESPONSE_PAYLOAD),
+        ))
+    count = header.find(Tag.BATCH_COUNT)
+    assert count is not None and count.value == len(out)
+    return out
