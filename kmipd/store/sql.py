@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -74,6 +75,24 @@ attributes = Table(
     Index("ix_attributes_object", "object_seq"),
     Index("ix_attributes_search", "name", "search"),
     Index("ix_attributes_number", "name", "number"),
+)
+
+
+# Hot-path statements are built once; SQLAlchemy then reuses their compiled form from its cache.
+_GET_OBJECT = select(
+    objects.c.seq,
+    objects.c.uid,
+    objects.c.object_type,
+    objects.c.owner,
+    objects.c.state,
+    objects.c.body,
+    objects.c.revision,
+).where(objects.c.uid == bindparam("uid"))
+_GET_OBJECT_FOR_UPDATE = _GET_OBJECT.with_for_update()
+_GET_ATTRIBUTES = (
+    select(attributes.c.name, attributes.c.value, attributes.c.search, attributes.c.number)
+    .where(attributes.c.object_seq == bindparam("seq"))
+    .order_by(attributes.c.position)
 )
 
 
@@ -145,26 +164,12 @@ class SQLTransaction:
         self.conn = conn
 
     def get(self, uid: str, *, for_update: bool = False) -> StoredObject | None:
-        """Load the object and its attributes."""
-        query = select(
-            objects.c.seq,
-            objects.c.uid,
-            objects.c.object_type,
-            objects.c.owner,
-            objects.c.state,
-            objects.c.body,
-            objects.c.revision,
-        ).where(objects.c.uid == uid)
-        if for_update and self.conn.dialect.name != "sqlite":
-            query = query.with_for_update()
-        row = self.conn.execute(query).first()
+        """Load the object and its attributes (two indexed queries, statements compiled once)."""
+        query = _GET_OBJECT_FOR_UPDATE if for_update and self.conn.dialect.name != "sqlite" else _GET_OBJECT
+        row = self.conn.execute(query, {"uid": uid}).first()
         if row is None:
             return None
-        attrs = self.conn.execute(
-            select(attributes.c.name, attributes.c.value, attributes.c.search, attributes.c.number)
-            .where(attributes.c.object_seq == row.seq)
-            .order_by(attributes.c.position)
-        ).all()
+        attrs = self.conn.execute(_GET_ATTRIBUTES, {"seq": row.seq}).all()
         return StoredObject(
             uid=row.uid,
             object_type=row.object_type,
