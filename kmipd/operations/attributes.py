@@ -59,8 +59,9 @@ def get_attributes(ctx: Context, payload: Payload) -> list[Item]:
     ]
     selected = _visible(ctx, obj)
     if wanted:
-        chosen = set(wanted)
-        selected = [a for a in selected if a.name in chosen]
+        # Answer in the order the client asked, each name once, every instance of it.
+        order = {name: position for position, name in enumerate(dict.fromkeys(wanted))}
+        selected = sorted((a for a in selected if a.name in order), key=lambda a: order[a.name])
     uid = text(Tag.UNIQUE_IDENTIFIER, obj.uid)
     if ctx.version >= V2_0:
         return [uid, encode_attributes_2x(selected)]

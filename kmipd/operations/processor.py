@@ -41,7 +41,7 @@ log = logging.getLogger("kmipd.processor")
 _LAST_1X_REASON = ResultReason.OBJECT_ALREADY_EXISTS
 #: How 2.x-only Result Reasons are told to a 1.x client.
 _REASON_1X = {
-    ResultReason.WRONG_KEY_LIFECYCLE_STATE: ResultReason.ILLEGAL_OPERATION,
+    ResultReason.WRONG_KEY_LIFECYCLE_STATE: ResultReason.PERMISSION_DENIED,
     ResultReason.UNSUPPORTED_PROTOCOL_VERSION: ResultReason.INVALID_MESSAGE,
     ResultReason.OBJECT_DESTROYED: ResultReason.KEY_VALUE_NOT_PRESENT,
     ResultReason.ATTRIBUTE_NOT_FOUND: ResultReason.INVALID_FIELD,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
-from kmipd.errors import IllegalOperation, InvalidField, KMIPError, PermissionDenied, WrongKeyLifecycleState
+from kmipd.errors import InvalidField, KMIPError, PermissionDenied, WrongKeyLifecycleState
 from kmipd.operations.context import Context
 from kmipd.operations.objects import ManagedObject
 from kmipd.operations.payload import Payload
@@ -81,10 +81,12 @@ _NOT_COPIED_ON_REKEY = frozenset(
 
 
 def wrong_state(ctx: Context, message: str) -> KMIPError:
-    """The lifecycle error in the client's dialect: Wrong Key Lifecycle State (2.x) or Illegal Operation (1.x)."""
+    """The lifecycle error in the client's dialect: Wrong Key Lifecycle State (2.x) or Permission Denied (1.x).
+
+    The OASIS 1.4 test cases (SKLC-M-2-14: Destroy of an Active key) expect Permission Denied."""
     if ctx.version.major >= 2:
         return WrongKeyLifecycleState(message)
-    return IllegalOperation(message)
+    return PermissionDenied(message)
 
 
 def request_attributes(payload: Payload) -> list[Attribute]:
