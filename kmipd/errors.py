@@ -73,7 +73,10 @@ class IllegalOperation(KMIPError):
 
 
 class WrongKeyLifecycleState(KMIPError):
-    """The object's state forbids the operation (KMIP 2.x reason; 1.x clients get Permission Denied, as the OASIS 1.4 test cases expect)."""
+    """The object's state forbids the operation.
+
+    A KMIP 2.x reason; 1.x clients get Permission Denied, as the OASIS 1.4 test cases expect.
+    """
 
     result_reason = ResultReason.WRONG_KEY_LIFECYCLE_STATE
 
