@@ -17,6 +17,7 @@ from kmipd.protocol.enums import (
     NameType,
     ObjectType,
     Operation,
+    ResultReason,
     ResultStatus,
     RevocationReasonCode,
     Tag,
@@ -45,6 +46,16 @@ V1_4: Version = (1, 4)
 V2_0: Version = (2, 0)
 V2_1: Version = (2, 1)
 ALL_VERSIONS: tuple[Version, ...] = (V1_0, V1_1, V1_2, V1_3, V1_4, V2_0, V2_1)
+
+#: What a 1.x client is told when the object's state forbids an operation: 1.x has no Wrong Key
+#: Lifecycle State; the OASIS KMIP 1.4 test case SKLC-M-2-14 (Destroy of an Active key) expects
+#: Permission Denied, and kmipd follows it (commit 680b947).
+WRONG_STATE_1X = ResultReason.PERMISSION_DENIED
+
+
+def wrong_state_reason(version: Version) -> int:
+    """The Result Reason of a lifecycle-state refusal in ``version``."""
+    return ResultReason.WRONG_KEY_LIFECYCLE_STATE if version >= V2_0 else WRONG_STATE_1X
 
 
 # --------------------------------------------------------------------------- messages
@@ -483,6 +494,7 @@ __all__ = [
     "V1_4",
     "V2_0",
     "V2_1",
+    "WRONG_STATE_1X",
     "BatchErrorContinuationOption",
     "Client",
     "Op",
@@ -502,4 +514,5 @@ __all__ = [
     "run",
     "run_raw",
     "symmetric_key",
+    "wrong_state_reason",
 ]

@@ -92,6 +92,22 @@ def _one_attribute(payload: Payload, tag_2x: int) -> tuple[Attribute, int | None
     return attributes[0], None
 
 
+#: Date attributes that cannot change once the state they announce has been reached (KMIP 1.4 section 3).
+_FROZEN_AFTER = {
+    "Activation Date": (State.PRE_ACTIVE,),
+    "Process Start Date": (State.PRE_ACTIVE,),
+    "Deactivation Date": (State.PRE_ACTIVE, State.ACTIVE),
+    "Protect Stop Date": (State.PRE_ACTIVE, State.ACTIVE),
+}
+
+
+def _check_date_change(ctx: Context, obj: ManagedObject, name: str) -> None:
+    """Refuse changing a lifecycle date once the object has passed the state it governs."""
+    allowed = _FROZEN_AFTER.get(name)
+    if allowed is not None and obj.state not in allowed:
+        raise rules.wrong_state(ctx, f"the {name} can no longer be changed in the object's current state")
+
+
 def _respond(ctx: Context, obj: ManagedObject, attribute: Attribute, index: int) -> list[Item]:
     uid = text(Tag.UNIQUE_IDENTIFIER, obj.uid)
     if ctx.version >= V2_0:
@@ -102,8 +118,6 @@ def _respond(ctx: Context, obj: ManagedObject, attribute: Attribute, index: int)
 def _after_change(ctx: Context, obj: ManagedObject, name: str) -> None:
     """Effects of a changed attribute on the object (Activation Date may activate it)."""
     if name in ("Activation Date", "Deactivation Date"):
-        if obj.state not in (State.PRE_ACTIVE, State.ACTIVE) and name == "Activation Date":
-            raise rules.wrong_state(ctx, "the Activation Date can only change before activation")
         obj.refresh_state(ctx.now)
     obj.touch(ctx.now)
     save(ctx, obj)
@@ -115,6 +129,7 @@ def add_attribute(ctx: Context, payload: Payload) -> list[Item]:
     obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)), for_update=True)
     attribute, _ = _one_attribute(payload, Tag.NEW_ATTRIBUTE)
     rules.check_modifiable(attribute.name)
+    _check_date_change(ctx, obj, attribute.name)
     rule = attribute_rule(attribute.name)
     if rule is not None and not rule.multi_instance and obj.values(attribute.name):
         raise AttributeSingleValued(f"the object already has a '{attribute.name}'")
@@ -129,6 +144,7 @@ def set_attribute(ctx: Context, payload: Payload) -> list[Item]:
     obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)), for_update=True)
     attribute, _ = _one_attribute(payload, Tag.NEW_ATTRIBUTE)
     rules.check_modifiable(attribute.name)
+    _check_date_change(ctx, obj, attribute.name)
     rule = attribute_rule(attribute.name)
     if rule is not None and rule.multi_instance:
         raise InvalidField(f"'{attribute.name}' has several instances; use Add or Modify Attribute")
@@ -143,6 +159,7 @@ def modify_attribute(ctx: Context, payload: Payload) -> list[Item]:
     obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)), for_update=True)
     attribute, index = _one_attribute(payload, Tag.NEW_ATTRIBUTE)
     rules.check_modifiable(attribute.name)
+    _check_date_change(ctx, obj, attribute.name)
     existing = obj.values(attribute.name)
     current = payload.structure(Tag.CURRENT_ATTRIBUTE)
     if current is not None:
@@ -197,6 +214,7 @@ def delete_attribute(ctx: Context, payload: Payload) -> list[Item]:
     else:
         raise MissingData("DeleteAttribute needs an attribute name or reference")
     rules.check_modifiable(name, deleting=True)
+    _check_date_change(ctx, obj, name)
     if not obj.values(name):
         raise _attribute_not_found(ctx, name)
     removed = obj.remove(name, index)

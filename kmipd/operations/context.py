@@ -68,3 +68,17 @@ class Context:
     entropy: Entropy
     tx: Transaction
     message: MessageState
+    writable: bool = True
+
+    def require_write(self) -> None:
+        """Called before a change by handlers that usually only read.
+
+        Raises:
+            NeedsWrite: the transaction is read-only; the processor reruns the handler in a write one.
+        """
+        if not self.writable:
+            raise NeedsWrite
+
+
+class NeedsWrite(Exception):
+    """A read-only handler run has to change something: run it again in a write transaction."""

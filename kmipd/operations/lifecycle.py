@@ -68,18 +68,32 @@ def symmetric_key_body(algorithm: int, length: int, material: bytes) -> Item:
     )
 
 
-def _insert(ctx: Context, uid: str, object_type: int, body: Item, attributes: list[Attribute]) -> ManagedObject:
+def _insert(
+    ctx: Context,
+    uid: str,
+    object_type: int,
+    body: Item,
+    attributes: list[Attribute],
+    *,
+    server_extra: tuple[Attribute, ...] = (),
+) -> ManagedObject:
     """Store a new object with the server-maintained attributes added."""
     stored = StoredObject(uid=uid, object_type=object_type, owner=ctx.identity.name, state=State.PRE_ACTIVE, body=None)
     obj = ManagedObject(stored)
-    obj._attributes = []
-    for attribute in rules.server_attributes(uid, object_type, ctx.now, body):
-        obj.attributes.append(attribute)
+    obj._attributes = []  # a new object has no stored attributes to decode
+    obj.attributes.extend(rules.server_attributes(uid, object_type, ctx.now, body))
+    obj.attributes.extend(server_extra)
     set_by_server = {a.name for a in obj.attributes}
     for attribute in attributes:
-        if attribute.name in rules.SERVER_ONLY_ON_CREATE or attribute.name in set_by_server:
-            continue
-        obj.attributes.append(attribute)
+        if attribute.name in rules.CLIENT_OVERRIDABLE:
+            obj.set(attribute.name, attribute.value)
+        elif attribute.name not in rules.SERVER_ONLY_ON_CREATE and attribute.name not in set_by_server:
+            obj.attributes.append(attribute)
+    # What a key "always" or "never" was is fixed by what it is at birth.
+    if (sensitive := obj.first("Sensitive")) is not None:
+        obj.set("Always Sensitive", Item(Tag.ALWAYS_SENSITIVE, ItemType.BOOLEAN, bool(sensitive.value)))
+    if (extractable := obj.first("Extractable")) is not None:
+        obj.set("Never Extractable", Item(Tag.NEVER_EXTRACTABLE, ItemType.BOOLEAN, not extractable.value))
     activation = obj.first(ACTIVATION_DATE)
     if activation is not None and int(activation.value) <= ctx.now:  # type: ignore[arg-type]
         obj.set_state(State.ACTIVE)
@@ -113,7 +127,10 @@ def create(ctx: Context, payload: Payload) -> list[Item]:
     length = int(length_item.value)  # type: ignore[arg-type]
     material = generate_symmetric_key(algorithm, length, ctx.entropy)
     uid = new_uid(ctx)
-    _insert(ctx, uid, ObjectType.SYMMETRIC_KEY, symmetric_key_body(algorithm, length, material), attributes)
+    body = symmetric_key_body(algorithm, length, material)
+    _insert(
+        ctx, uid, ObjectType.SYMMETRIC_KEY, body, attributes, server_extra=(rules.rng_attribute(algorithm, length),)
+    )
     return [enumeration(Tag.OBJECT_TYPE, ObjectType.SYMMETRIC_KEY), text(Tag.UNIQUE_IDENTIFIER, uid)]
 
 
@@ -220,7 +237,10 @@ def rekey(ctx: Context, payload: Payload) -> list[Item]:
     attributes.extend(_request_attributes(ctx, payload))
     uid = new_uid(ctx)
     material = generate_symmetric_key(algorithm, length, ctx.entropy)
-    _insert(ctx, uid, ObjectType.SYMMETRIC_KEY, symmetric_key_body(algorithm, length, material), attributes)
+    body = symmetric_key_body(algorithm, length, material)
+    _insert(
+        ctx, uid, ObjectType.SYMMETRIC_KEY, body, attributes, server_extra=(rules.rng_attribute(algorithm, length),)
+    )
     old.remove("Name")
     old.add("Link", rules.link(ctx, "Replacement Object Link", uid))
     old.touch(ctx.now)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from kmipd.clock import Clock, Entropy
 from kmipd.errors import FeatureNotSupported, InvalidMessage, KMIPError, OperationNotSupported
-from kmipd.operations.context import AccessPolicy, Context, Identity, MessageState
+from kmipd.operations.context import AccessPolicy, Context, Identity, MessageState, NeedsWrite
 from kmipd.operations.payload import Payload
 from kmipd.operations.registry import Handler, default_registry
 from kmipd.protocol.enums import BatchErrorContinuationOption, ResultReason, Tag
@@ -141,10 +141,11 @@ class Processor:
             ):
                 raise FeatureNotSupported("critical Message Extensions are not supported")
             payload = Payload(item.payload)
+            write = handler.mutates
             for attempt in range(_RETRIES_ON_CONFLICT):
                 saved = state.id_placeholder
                 try:
-                    with self.store.transaction(write=handler.mutates) as tx:
+                    with self.store.transaction(write=write) as tx:
                         ctx = Context(
                             version=version,
                             identity=identity,
@@ -153,9 +154,15 @@ class Processor:
                             entropy=self.entropy,
                             tx=tx,
                             message=state,
+                            writable=write,
                         )
                         children = handler.fn(ctx, payload)
                     break
+                except NeedsWrite:
+                    # A read found something to record (e.g. Fresh on first Get): redo it as a write.
+                    state.id_placeholder = saved
+                    write = True
+                    continue
                 except ConcurrentUpdate:
                     state.id_placeholder = saved
                     if attempt == _RETRIES_ON_CONFLICT - 1:

@@ -10,14 +10,14 @@ from kmipd.errors import (
 )
 from kmipd.operations import rules
 from kmipd.operations.context import Context
-from kmipd.operations.objects import DESTROYED_STATES, ManagedObject, effective_state, load, resolve_uid
+from kmipd.operations.objects import DESTROYED_STATES, ManagedObject, effective_state, load, resolve_uid, save
 from kmipd.operations.payload import Payload
 from kmipd.operations.registry import handler
 from kmipd.protocol.attributes import Attribute, parse_attribute_1x, parse_attributes_2x, search_key
 from kmipd.protocol.enums import KeyFormatType, ObjectType, Operation, ResultReason, StorageStatusMask, Tag
 from kmipd.store.interface import AttributeFilter, LocateQuery
 from kmipd.ttlv.codec import decode
-from kmipd.ttlv.item import Item, ItemType, byte_string, enumeration, integer, structure, text
+from kmipd.ttlv.item import Item, ItemType, boolean, byte_string, enumeration, integer, structure, text
 
 _OBJECT_TAGS = {
     ObjectType.CERTIFICATE: Tag.CERTIFICATE,
@@ -121,6 +121,12 @@ def get(ctx: Context, payload: Payload) -> list[Item]:
     if payload.enum(Tag.KEY_COMPRESSION_TYPE) is not None:
         raise KeyCompressionTypeNotSupported("key compression is not supported")
     body = object_body(ctx, obj, payload.enum(Tag.KEY_FORMAT_TYPE))
+    fresh = obj.first("Fresh")
+    if fresh is not None and fresh.value:
+        # Fresh turns false once the object has been served to a client (KMIP 1.4 section 3.34).
+        ctx.require_write()
+        obj.set("Fresh", boolean(Tag.FRESH, False))
+        save(ctx, obj)
     return [enumeration(Tag.OBJECT_TYPE, obj.object_type), text(Tag.UNIQUE_IDENTIFIER, obj.uid), body]
 
 
@@ -203,7 +209,8 @@ def locate(ctx: Context, payload: Payload) -> list[Item]:
     page = matches[offset:] if maximum is None else matches[offset : offset + maximum]
     ctx.message.id_placeholder = page[0] if page else ctx.message.id_placeholder
     response: list[Item] = []
-    if ctx.version >= (1, 3):
+    paging = maximum is not None or payload.find(Tag.OFFSET_ITEMS) is not None
+    if ctx.version >= (1, 3) and paging:
         response.append(integer(Tag.LOCATED_ITEMS, len(matches)))
     response.extend(text(Tag.UNIQUE_IDENTIFIER, uid) for uid in page)
     return response

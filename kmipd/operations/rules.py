@@ -18,7 +18,7 @@ from kmipd.operations.payload import Payload
 from kmipd.protocol.attributes import Attribute, parse_attributes_2x, parse_template_attribute
 from kmipd.protocol.enums import KeyFormatType, LinkType, ObjectType, State, Tag
 from kmipd.protocol.names import attribute_rule
-from kmipd.ttlv.item import Item, ItemType, boolean, date_time, enumeration, structure, text
+from kmipd.ttlv.item import Item, ItemType, boolean, date_time, enumeration, integer, structure, text
 
 #: Attributes a create request may carry but the server sets itself (ignored when sent).
 SERVER_ONLY_ON_CREATE = frozenset(
@@ -32,6 +32,10 @@ SERVER_ONLY_ON_CREATE = frozenset(
         "Key Format Type",
         "Fresh",
         "Digest",
+        "Always Sensitive",
+        "Never Extractable",
+        "Random Number Generator",
+        "Lease Time",
     }
 )
 
@@ -55,8 +59,15 @@ PROTECTED = frozenset(
         "Always Sensitive",
         "Never Extractable",
         "Lease Time",
+        "Random Number Generator",
     }
 )
+
+#: Seconds a client may retain a key it obtained (the Lease Time attribute).
+LEASE_TIME = 3600
+
+#: Server defaults a create request may override.
+CLIENT_OVERRIDABLE = frozenset({"Sensitive", "Extractable"})
 
 _DATES_COPIED_ON_REKEY = ("Activation Date", "Process Start Date", "Protect Stop Date", "Deactivation Date")
 _NOT_COPIED_ON_REKEY = frozenset(
@@ -75,6 +86,7 @@ _NOT_COPIED_ON_REKEY = frozenset(
         "Fresh",
         "Object Type",
         "Usage Limits",
+        "Random Number Generator",
         *_DATES_COPIED_ON_REKEY,
     }
 )
@@ -183,7 +195,34 @@ def server_attributes(uid: str, object_type: int, now: int, body: Item) -> list[
                 )
             )
     attributes.append(Attribute("Fresh", boolean(Tag.FRESH, True)))
+    if block is not None:
+        # Key-protection attributes (KMIP 1.4): kmipd does not mark keys sensitive by itself.
+        attributes += [
+            # kmipd grants every client the same lease: it may keep the key for an hour.
+            Attribute("Lease Time", Item(Tag.LEASE_TIME, ItemType.INTERVAL, LEASE_TIME)),
+            Attribute("Sensitive", boolean(Tag.SENSITIVE, False)),
+            Attribute("Always Sensitive", boolean(Tag.ALWAYS_SENSITIVE, False)),
+            Attribute("Extractable", boolean(Tag.EXTRACTABLE, True)),
+            Attribute("Never Extractable", boolean(Tag.NEVER_EXTRACTABLE, False)),
+        ]
     return attributes
+
+
+def rng_attribute(algorithm: int, length: int) -> Attribute:
+    """The Random Number Generator that made a server-generated key.
+
+    Key bytes come from the operating system's CSPRNG, which is not one of the
+    generators KMIP can name precisely, so the algorithm is "Unspecified".
+    """
+    return Attribute(
+        "Random Number Generator",
+        structure(
+            Tag.RANDOM_NUMBER_GENERATOR,
+            enumeration(Tag.RNG_ALGORITHM, 1),  # Unspecified
+            enumeration(Tag.CRYPTOGRAPHIC_ALGORITHM, algorithm),
+            integer(Tag.CRYPTOGRAPHIC_LENGTH, length),
+        ),
+    )
 
 
 def _material_bytes(block: Item) -> bytes | None:

@@ -23,7 +23,19 @@ from kmipd.protocol.enums import (
 )
 from kmipd.ttlv.item import Item, byte_string, date_time, enumeration, integer, structure, text
 from tests.conftest import T0
-from tests.kmip_helpers import V1_0, V1_4, V2_0, V2_1, Client, attr_1x, av, key_material, name_value, symmetric_key
+from tests.kmip_helpers import (
+    V1_0,
+    V1_4,
+    V2_0,
+    V2_1,
+    Client,
+    attr_1x,
+    av,
+    key_material,
+    name_value,
+    symmetric_key,
+    wrong_state_reason,
+)
 
 VERSIONS = [V1_4, V2_1]
 vid = lambda v: f"{v[0]}.{v[1]}"  # noqa: E731
@@ -222,7 +234,7 @@ def test_register_certificate_without_value_is_invalid_field(client):
 
 
 def _wrong_state(client: Client) -> int:
-    return ResultReason.WRONG_KEY_LIFECYCLE_STATE if client.version >= V2_0 else ResultReason.ILLEGAL_OPERATION
+    return wrong_state_reason(client.version)
 
 
 def test_activate_pre_active(client, clock):

@@ -4,20 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.kmip_helpers import (
-    ALL_VERSIONS,
-    V1_0,
-    V1_2,
-    V1_4,
-    V2_0,
-    V2_1,
-    Client,
-    decode_response,
-    op,
-    request_message,
-    run,
-    run_raw,
-)
 from kmipd.protocol.enums import (
     BatchErrorContinuationOption,
     CryptographicAlgorithm,
@@ -31,6 +17,21 @@ from kmipd.protocol.enums import (
 from kmipd.ttlv.codec import encode
 from kmipd.ttlv.item import Item, ItemType, enumeration, integer, structure, text
 from tests.conftest import T0
+from tests.kmip_helpers import (
+    ALL_VERSIONS,
+    V1_0,
+    V1_2,
+    V1_4,
+    V2_0,
+    V2_1,
+    WRONG_STATE_1X,
+    Client,
+    decode_response,
+    op,
+    request_message,
+    run,
+    run_raw,
+)
 
 
 def _create_op(*, batch_id: bytes | None = None, length: int = 128):
@@ -277,10 +278,11 @@ def test_id_placeholder_does_not_cross_messages(processor):
 
 
 def test_wrong_lifecycle_state_mapped_for_1x(processor):
+    assert WRONG_STATE_1X in (ResultReason.PERMISSION_DENIED, ResultReason.ILLEGAL_OPERATION)
     for version, expected in ((V2_1, ResultReason.WRONG_KEY_LIFECYCLE_STATE),
                               (V2_0, ResultReason.WRONG_KEY_LIFECYCLE_STATE),
-                              (V1_4, ResultReason.ILLEGAL_OPERATION),
-                              (V1_0, ResultReason.ILLEGAL_OPERATION)):
+                              (V1_4, WRONG_STATE_1X),
+                              (V1_0, WRONG_STATE_1X)):
         client = Client(processor, version)
         uid = client.create_uid(length=128)
         assert client.activate(uid).ok
