@@ -127,3 +127,51 @@ class ServerBusy(KMIPError):
     """The store is unavailable; the client may retry."""
 
     result_reason = ResultReason.GENERAL_FAILURE
+
+
+class ObjectDestroyed(KMIPError):
+    """The object's key material is gone (Destroy keeps only metadata); 1.x clients get Key Value Not Present."""
+
+    result_reason = ResultReason.OBJECT_DESTROYED
+
+
+class Sensitive(KMIPError):
+    """The key is marked Sensitive: it may leave the server only wrapped."""
+
+    result_reason = ResultReason.SENSITIVE
+
+
+class NotExtractable(KMIPError):
+    """The key is not Extractable: it never leaves the server."""
+
+    result_reason = ResultReason.NOT_EXTRACTABLE
+
+
+class AttributeReadOnly(KMIPError):
+    """A client tried to change an attribute only the server sets (1.x clients get Permission Denied)."""
+
+    result_reason = ResultReason.ATTRIBUTE_READ_ONLY
+
+
+class AttributeNotFound(KMIPError):
+    """The object has no such attribute (1.x clients get Invalid Field)."""
+
+    result_reason = ResultReason.ATTRIBUTE_NOT_FOUND
+
+
+class AttributeSingleValued(KMIPError):
+    """A second instance of a single-instance attribute (1.x clients get Invalid Field)."""
+
+    result_reason = ResultReason.ATTRIBUTE_SINGLE_VALUED
+
+
+class IncompatibleCryptographicUsageMask(KMIPError):
+    """The object's usage mask does not allow the use (1.x clients get Invalid Field)."""
+
+    result_reason = ResultReason.INCOMPATIBLE_CRYPTOGRAPHIC_USAGE_MASK
+
+
+class NonUniqueName(KMIPError):
+    """Another live object of the client already has this Name (1.x clients get Invalid Field)."""
+
+    result_reason = ResultReason.NON_UNIQUE_NAME_ATTRIBUTE

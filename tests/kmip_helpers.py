@@ -53,6 +53,16 @@ ALL_VERSIONS: tuple[Version, ...] = (V1_0, V1_1, V1_2, V1_3, V1_4, V2_0, V2_1)
 WRONG_STATE_1X = ResultReason.PERMISSION_DENIED
 
 
+def not_found_reason(version: Version) -> int:
+    """The Result Reason for a missing (or invisible) object: 1.x Item Not Found, 2.x Object Not Found."""
+    return ResultReason.OBJECT_NOT_FOUND if version >= V2_0 else ResultReason.ITEM_NOT_FOUND
+
+
+def read_only_reason(version: Version) -> int:
+    """The Result Reason for changing a read-only attribute: 1.x Permission Denied, 2.x Attribute Read Only."""
+    return ResultReason.ATTRIBUTE_READ_ONLY if version >= V2_0 else ResultReason.PERMISSION_DENIED
+
+
 def wrong_state_reason(version: Version) -> int:
     """The Result Reason of a lifecycle-state refusal in ``version``."""
     return ResultReason.WRONG_KEY_LIFECYCLE_STATE if version >= V2_0 else WRONG_STATE_1X
@@ -507,8 +517,10 @@ __all__ = [
     "decode_response",
     "key_material",
     "name_value",
+    "not_found_reason",
     "op",
     "parse_attributes",
+    "read_only_reason",
     "reference",
     "request_message",
     "run",

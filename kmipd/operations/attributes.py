@@ -7,7 +7,7 @@ client never receives a 2.x attribute it cannot parse.
 
 from __future__ import annotations
 
-from kmipd.errors import IndexOutOfBounds, InvalidField, MissingData
+from kmipd.errors import AttributeNotFound, AttributeSingleValued, IndexOutOfBounds, InvalidField, MissingData
 from kmipd.operations import rules
 from kmipd.operations.context import Context
 from kmipd.operations.objects import ManagedObject, load, names, resolve_uid, save
@@ -23,16 +23,10 @@ from kmipd.protocol.attributes import (
     parse_attributes_2x,
     reference_item,
 )
-from kmipd.protocol.enums import Operation, ResultReason, State, Tag
+from kmipd.protocol.enums import Operation, State, Tag
 from kmipd.protocol.names import attribute_rule
 from kmipd.protocol.versions import V2_0
 from kmipd.ttlv.item import Item, text
-
-
-class AttributeSingleValued(InvalidField):
-    """A second instance of a single-instance attribute (2.x reason)."""
-
-    result_reason = ResultReason.ATTRIBUTE_SINGLE_VALUED
 
 
 def _visible(ctx: Context, obj: ManagedObject) -> list[Attribute]:
@@ -130,6 +124,7 @@ def add_attribute(ctx: Context, payload: Payload) -> list[Item]:
     attribute, _ = _one_attribute(payload, Tag.NEW_ATTRIBUTE)
     rules.check_modifiable(attribute.name)
     _check_date_change(ctx, obj, attribute.name)
+    rules.ensure_unique_names(ctx, [attribute])
     rule = attribute_rule(attribute.name)
     if rule is not None and not rule.multi_instance and obj.values(attribute.name):
         raise AttributeSingleValued(f"the object already has a '{attribute.name}'")
@@ -160,6 +155,7 @@ def modify_attribute(ctx: Context, payload: Payload) -> list[Item]:
     attribute, index = _one_attribute(payload, Tag.NEW_ATTRIBUTE)
     rules.check_modifiable(attribute.name)
     _check_date_change(ctx, obj, attribute.name)
+    rules.ensure_unique_names(ctx, [attribute], exclude=obj.uid)
     existing = obj.values(attribute.name)
     current = payload.structure(Tag.CURRENT_ATTRIBUTE)
     if current is not None:
@@ -177,15 +173,9 @@ def modify_attribute(ctx: Context, payload: Payload) -> list[Item]:
     return _respond(ctx, obj, attribute, index)
 
 
-def _attribute_not_found(ctx: Context, name: str) -> InvalidField:
-    error = InvalidField(f"the object has no attribute '{name}'")
-    if ctx.version >= V2_0:
-        return _AttributeNotFound(error.message)
-    return error
-
-
-class _AttributeNotFound(InvalidField):
-    result_reason = ResultReason.ATTRIBUTE_NOT_FOUND
+def _attribute_not_found(ctx: Context, name: str) -> AttributeNotFound:
+    del ctx
+    return AttributeNotFound(f"the object has no attribute '{name}'")
 
 
 @handler(Operation.DELETE_ATTRIBUTE)

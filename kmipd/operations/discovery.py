@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from kmipd import __version__
+from kmipd.errors import InvalidField
 from kmipd.operations.context import Context
 from kmipd.operations.payload import Payload
 from kmipd.operations.registry import default_registry, handler
-from kmipd.protocol.enums import ObjectType, Operation, QueryFunction, Tag
+from kmipd.protocol.enums import InteropFunction, ObjectType, Operation, QueryFunction, Tag
 from kmipd.protocol.messages import read_version, version_item
-from kmipd.protocol.versions import SUPPORTED, V2_0, ProtocolVersion
+from kmipd.protocol.versions import SUPPORTED, V2_0, V2_1, ProtocolVersion
 from kmipd.ttlv.item import Item, boolean, enumeration, structure, text
+
+_log = logging.getLogger("kmipd.client_log")
 
 VENDOR = "kmipd"
 
@@ -62,6 +67,17 @@ def _capabilities() -> Item:
     )
 
 
+@handler(Operation.INTEROP, since=V2_1, mutates=False)
+def interop(ctx: Context, payload: Payload) -> list[Item]:
+    """Acknowledge a test harness's Begin/End/Reset marker (KMIP 2.1 section 6.1.29); kmipd keeps no test state."""
+    del ctx
+    function = payload.enum(Tag.INTEROP_FUNCTION, required=True)
+    if function not in (InteropFunction.BEGIN, InteropFunction.END, InteropFunction.RESET):
+        raise InvalidField("Interop Function must be Begin, End or Reset")
+    payload.text(Tag.INTEROP_IDENTIFIER, required=True)
+    return []
+
+
 @handler(Operation.QUERY, mutates=False)
 def query(ctx: Context, payload: Payload) -> list[Item]:
     """Answer the Query Functions kmipd implements; others are ignored, as the spec allows."""
@@ -77,3 +93,11 @@ def query(ctx: Context, payload: Payload) -> list[Item]:
     if QueryFunction.QUERY_CAPABILITIES in functions and ctx.version >= V2_0:
         response.append(_capabilities())
     return response
+
+
+@handler(Operation.LOG, since=V2_1, mutates=False)
+def log_message(ctx: Context, payload: Payload) -> list[Item]:
+    """Accept a client's Log Message (KMIP 2.1 section 6.1.31); it is recorded in the server log as text."""
+    message = payload.text(Tag.LOG_MESSAGE, required=True) or ""
+    _log.info("client %s logged: %s", ctx.identity.name, message[:1024].encode("unicode_escape").decode("ascii"))
+    return []

@@ -7,8 +7,9 @@ metadata, so that GetAttributes still answers for a destroyed object.
 
 from __future__ import annotations
 
-from kmipd.errors import InvalidField, MissingData
+from kmipd.errors import InvalidField, KMIPError, MissingData
 from kmipd.operations import rules
+from kmipd.operations.certificates import certificate_attributes
 from kmipd.operations.context import Context
 from kmipd.operations.keygen import generate_symmetric_key
 from kmipd.operations.objects import (
@@ -27,7 +28,7 @@ from kmipd.operations.objects import (
 from kmipd.operations.payload import Payload
 from kmipd.operations.registry import handler
 from kmipd.protocol.attributes import Attribute
-from kmipd.protocol.enums import ObjectType, Operation, RevocationReasonCode, State, Tag
+from kmipd.protocol.enums import ObjectType, Operation, ResultReason, RevocationReasonCode, State, Tag
 from kmipd.store.interface import StoredObject
 from kmipd.ttlv.codec import encode
 from kmipd.ttlv.item import Item, ItemType, byte_string, enumeration, integer, structure, text
@@ -43,6 +44,12 @@ REGISTRABLE: dict[int, int] = {
 }
 
 _COMPROMISE = {RevocationReasonCode.KEY_COMPROMISE, RevocationReasonCode.CA_COMPROMISE}
+
+
+class QuantumSafeViolation(KMIPError):
+    """A Quantum Safe object was asked for with an algorithm or length that is not (KMIP 2.1 QS-M-2-21)."""
+
+    result_reason = ResultReason.GENERAL_FAILURE
 
 
 def new_uid(ctx: Context) -> str:
@@ -106,6 +113,7 @@ def _insert(
 def _request_attributes(ctx: Context, payload: Payload) -> list[Attribute]:
     attributes = rules.request_attributes(payload)
     rules.check_client_settable(attributes, creating=True)
+    rules.ensure_unique_names(ctx, attributes)
     return attributes
 
 
@@ -125,6 +133,9 @@ def create(ctx: Context, payload: Payload) -> list[Item]:
         raise MissingData("Create needs a Cryptographic Length attribute")
     algorithm = int(algorithm_item.value)  # type: ignore[arg-type]
     length = int(length_item.value)  # type: ignore[arg-type]
+    quantum_safe = by_name.get("Quantum Safe")
+    if quantum_safe is not None and quantum_safe.value and not rules.quantum_safe(algorithm, length):
+        raise QuantumSafeViolation("the requested key is not quantum safe")
     material = generate_symmetric_key(algorithm, length, ctx.entropy)
     uid = new_uid(ctx)
     body = symmetric_key_body(algorithm, length, material)
@@ -150,8 +161,9 @@ def register(ctx: Context, payload: Payload) -> list[Item]:
     body = rules.validate_body(object_type, body)
     attributes = _request_attributes(ctx, payload)
     attributes = rules.attributes_from_body(object_type, body, attributes)
+    derived = certificate_attributes(body) if object_type == ObjectType.CERTIFICATE else []
     uid = new_uid(ctx)
-    _insert(ctx, uid, object_type, body, attributes)
+    _insert(ctx, uid, object_type, body, attributes, server_extra=tuple(derived))
     return [text(Tag.UNIQUE_IDENTIFIER, uid)]
 
 

@@ -18,7 +18,7 @@ from kmipd.errors import FeatureNotSupported, InvalidMessage, KMIPError, Operati
 from kmipd.operations.context import AccessPolicy, Context, Identity, MessageState, NeedsWrite
 from kmipd.operations.payload import Payload
 from kmipd.operations.registry import Handler, default_registry
-from kmipd.protocol.enums import BatchErrorContinuationOption, ResultReason, Tag
+from kmipd.protocol.enums import BatchErrorContinuationOption, ResultReason, ResultStatus, Tag
 from kmipd.protocol.messages import (
     RequestBatchItem,
     RequestMessage,
@@ -30,7 +30,7 @@ from kmipd.protocol.messages import (
     peek_version,
 )
 from kmipd.protocol.versions import SUPPORTED, V1_0, ProtocolVersion, fallback_version
-from kmipd.store.interface import ConcurrentUpdate, Store, StoreUnavailable
+from kmipd.store.interface import ConcurrentUpdate, Store, StoreUnavailable, Transaction
 from kmipd.ttlv.codec import Limits, decode, encode
 from kmipd.ttlv.errors import TTLVError
 from kmipd.ttlv.item import Item, ItemType
@@ -46,9 +46,18 @@ _REASON_1X = {
     ResultReason.OBJECT_DESTROYED: ResultReason.KEY_VALUE_NOT_PRESENT,
     ResultReason.ATTRIBUTE_NOT_FOUND: ResultReason.INVALID_FIELD,
     ResultReason.ATTRIBUTE_SINGLE_VALUED: ResultReason.INVALID_FIELD,
+    ResultReason.ATTRIBUTE_READ_ONLY: ResultReason.PERMISSION_DENIED,
+    ResultReason.NON_UNIQUE_NAME_ATTRIBUTE: ResultReason.INVALID_FIELD,
+    ResultReason.OBJECT_NOT_FOUND: ResultReason.ITEM_NOT_FOUND,
     ResultReason.INCOMPATIBLE_CRYPTOGRAPHIC_USAGE_MASK: ResultReason.INVALID_FIELD,
 }
 _RETRIES_ON_CONFLICT = 3
+#: How 1.x reasons read in 2.x, where the specification names them differently.
+_REASON_2X = {ResultReason.ITEM_NOT_FOUND: ResultReason.OBJECT_NOT_FOUND}
+
+
+class _Undo(Exception):
+    """Roll back the transaction of an Undo batch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,24 +111,16 @@ class Processor:
 
     def _run_batch(self, request: RequestMessage, identity: Identity, now: int) -> list[ResponseBatchItem]:
         header = request.header
-        option = header.batch_error_continuation
-        if option == BatchErrorContinuationOption.UNDO and len(request.batch_items) > 1:
-            return [
-                failure(
-                    b.operation,
-                    ResultReason.FEATURE_NOT_SUPPORTED,
-                    "Batch Error Continuation Option Undo is not supported",
-                    b.unique_batch_item_id,
-                )
-                for b in request.batch_items
-            ]
         if len(request.batch_items) > 1 and any(b.unique_batch_item_id is None for b in request.batch_items):
-            raise_missing = InvalidMessage("each item of a batch needs a Unique Batch Item ID")
+            missing = InvalidMessage("each item of a batch needs a Unique Batch Item ID")
             return [
-                failure(b.operation, raise_missing.result_reason, raise_missing.message, b.unique_batch_item_id)
+                failure(b.operation, missing.result_reason, missing.message, b.unique_batch_item_id)
                 for b in request.batch_items
             ]
         state = MessageState()
+        option = header.batch_error_continuation
+        if option == BatchErrorContinuationOption.UNDO and len(request.batch_items) > 1:
+            return self._run_undoable(request, identity, now, state)
         results: list[ResponseBatchItem] = []
         for item in request.batch_items:
             result = self._run_item(item, header.version, identity, now, state)
@@ -128,70 +129,123 @@ class Processor:
                 break
         return results
 
+    def _handler(self, item: RequestBatchItem, version: ProtocolVersion) -> Handler:
+        handler = self.handlers.get(item.operation)
+        if handler is None or version < handler.since:
+            raise OperationNotSupported("this operation is not supported by kmipd")
+        if item.message_extensions and any(
+            (c := e.find(Tag.CRITICALITY_INDICATOR)) is not None and c.value for e in item.message_extensions
+        ):
+            raise FeatureNotSupported("critical Message Extensions are not supported")
+        return handler
+
+    def _call(
+        self,
+        handler: Handler,
+        item: RequestBatchItem,
+        tx: Transaction,
+        *,
+        version: ProtocolVersion,
+        identity: Identity,
+        now: int,
+        state: MessageState,
+        write: bool,
+    ) -> ResponseBatchItem:
+        ctx = Context(
+            version=version,
+            identity=identity,
+            access=self.access,
+            now=now,
+            entropy=self.entropy,
+            tx=tx,
+            message=state,
+            writable=write,
+        )
+        children = handler.fn(ctx, Payload(item.payload))
+        return ResponseBatchItem(
+            operation=item.operation,
+            payload=Item(Tag.RESPONSE_PAYLOAD, ItemType.STRUCTURE, tuple(children)),
+            unique_batch_item_id=item.unique_batch_item_id,
+        )
+
     def _run_item(
         self, item: RequestBatchItem, version: ProtocolVersion, identity: Identity, now: int, state: MessageState
     ) -> ResponseBatchItem:
-        batch_id = item.unique_batch_item_id
+        """One item in its own transaction: it commits before the response is built."""
         try:
-            handler = self.handlers.get(item.operation)
-            if handler is None or version < handler.since:
-                raise OperationNotSupported("this operation is not supported by kmipd")
-            if item.message_extensions and any(
-                (c := e.find(Tag.CRITICALITY_INDICATOR)) is not None and c.value for e in item.message_extensions
-            ):
-                raise FeatureNotSupported("critical Message Extensions are not supported")
-            payload = Payload(item.payload)
+            handler = self._handler(item, version)
             write = handler.mutates
             for attempt in range(_RETRIES_ON_CONFLICT):
                 saved = state.id_placeholder
                 try:
                     with self.store.transaction(write=write) as tx:
-                        ctx = Context(
-                            version=version,
-                            identity=identity,
-                            access=self.access,
-                            now=now,
-                            entropy=self.entropy,
-                            tx=tx,
-                            message=state,
-                            writable=write,
+                        return self._call(
+                            handler, item, tx, version=version, identity=identity, now=now, state=state, write=write
                         )
-                        children = handler.fn(ctx, payload)
-                    break
                 except NeedsWrite:
                     # A read found something to record (e.g. Fresh on first Get): redo it as a write.
                     state.id_placeholder = saved
                     write = True
-                    continue
                 except ConcurrentUpdate:
                     state.id_placeholder = saved
                     if attempt == _RETRIES_ON_CONFLICT - 1:
                         raise
-            return ResponseBatchItem(
-                operation=item.operation,
-                payload=Item(Tag.RESPONSE_PAYLOAD, ItemType.STRUCTURE, tuple(children)),
-                unique_batch_item_id=batch_id,
-            )
-        except KMIPError as exc:
+            raise ConcurrentUpdate(item.operation)
+        except Exception as exc:
+            return self._failed(item, version, exc)
+
+    def _run_undoable(
+        self, request: RequestMessage, identity: Identity, now: int, state: MessageState
+    ) -> list[ResponseBatchItem]:
+        """Batch Error Continuation Option Undo: all items in one transaction, rolled back on the first failure.
+
+        The items before the failure are answered Operation Undone (with what they returned),
+        the failing item Operation Failed; later items are not processed.
+        """
+        version = request.header.version
+        results: list[ResponseBatchItem] = []
+        try:
+            with self.store.transaction(write=True) as tx:
+                for item in request.batch_items:
+                    try:
+                        handler = self._handler(item, version)
+                        results.append(
+                            self._call(
+                                handler, item, tx, version=version, identity=identity, now=now, state=state, write=True
+                            )
+                        )
+                    except Exception as exc:
+                        results.append(self._failed(item, version, exc))
+                        raise _Undo from None
+        except _Undo:
+            for result in results[:-1]:
+                result.result_status = ResultStatus.OPERATION_UNDONE
+        except Exception as exc:
+            return [self._failed(item, version, exc) for item in request.batch_items[:1]]
+        return results
+
+    def _failed(self, item: RequestBatchItem, version: ProtocolVersion, exc: Exception) -> ResponseBatchItem:
+        """The one translation of an exception into a failed batch item."""
+        batch_id = item.unique_batch_item_id
+        if isinstance(exc, KMIPError):
             return failure(item.operation, self._reason(exc.result_reason, version), exc.message, batch_id)
-        except (StoreUnavailable, ConcurrentUpdate) as exc:
-            log.warning("store error on %s: %s", item.operation, type(exc).__name__)
+        if isinstance(exc, StoreUnavailable | ConcurrentUpdate):
+            log.warning("store error on operation %s: %s", item.operation, type(exc).__name__)
             return failure(
                 item.operation,
                 ResultReason.GENERAL_FAILURE,
                 "the key store is temporarily unavailable; retry",
                 batch_id,
             )
-        except Exception:
-            incident = uuid.uuid4().hex[:12]
-            log.exception("internal error %s while processing operation %s", incident, item.operation)
-            return failure(
-                item.operation, ResultReason.GENERAL_FAILURE, f"internal error (incident {incident})", batch_id
-            )
+        incident = uuid.uuid4().hex[:12]
+        log.error("internal error %s while processing operation %s", incident, item.operation, exc_info=exc)
+        return failure(item.operation, ResultReason.GENERAL_FAILURE, f"internal error (incident {incident})", batch_id)
 
     @staticmethod
     def _reason(reason: int, version: ProtocolVersion) -> int:
-        if version.major >= 2 or reason <= _LAST_1X_REASON or reason == ResultReason.GENERAL_FAILURE:
+        if version.major >= 2:
+            return int(_REASON_2X.get(ResultReason(reason), reason))
+        if reason <= _LAST_1X_REASON or reason == ResultReason.GENERAL_FAILURE:
             return reason
         return int(_REASON_1X.get(ResultReason(reason), ResultReason.GENERAL_FAILURE))
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from kmipd.errors import (
     FeatureNotSupported,
+    IncompatibleCryptographicUsageMask,
     InvalidField,
     KeyCompressionTypeNotSupported,
     KeyFormatTypeNotSupported,
+    NotExtractable,
+    ObjectDestroyed,
+    Sensitive,
 )
 from kmipd.operations import rules
 from kmipd.operations.context import Context
@@ -14,7 +18,7 @@ from kmipd.operations.objects import DESTROYED_STATES, ManagedObject, effective_
 from kmipd.operations.payload import Payload
 from kmipd.operations.registry import handler
 from kmipd.protocol.attributes import Attribute, parse_attribute_1x, parse_attributes_2x, search_key
-from kmipd.protocol.enums import KeyFormatType, ObjectType, Operation, ResultReason, StorageStatusMask, Tag
+from kmipd.protocol.enums import KeyFormatType, ObjectType, Operation, StorageStatusMask, Tag
 from kmipd.store.interface import AttributeFilter, LocateQuery
 from kmipd.ttlv.codec import decode
 from kmipd.ttlv.item import Item, ItemType, boolean, byte_string, enumeration, integer, structure, text
@@ -42,12 +46,6 @@ _DATE_NAMES = frozenset(
         "Archive Date",
     }
 )
-
-
-class ObjectDestroyed(InvalidField):
-    """The object's key material is gone (Destroy keeps only metadata)."""
-
-    result_reason = ResultReason.OBJECT_DESTROYED
 
 
 def _convert_symmetric(block: Item, wanted: int) -> Item:
@@ -112,6 +110,21 @@ def object_body(ctx: Context, obj: ManagedObject, key_format: int | None) -> Ite
     return Item(body.tag, body.type, tuple(converted if c.tag == Tag.KEY_BLOCK else c for c in body.children))
 
 
+def guard_release(obj: ManagedObject) -> None:
+    """Refuse to hand out material the object's own attributes keep inside the server.
+
+    Raises:
+        NotExtractable: Extractable is false.
+        Sensitive: Sensitive is true (such a key may leave only wrapped, which Get does not do yet).
+    """
+    extractable = obj.first("Extractable")
+    if extractable is not None and not extractable.value:
+        raise NotExtractable("the object is not extractable")
+    sensitive = obj.first("Sensitive")
+    if sensitive is not None and sensitive.value:
+        raise Sensitive("the object is sensitive and cannot be returned in plain form")
+
+
 @handler(Operation.GET, mutates=False)
 def get(ctx: Context, payload: Payload) -> list[Item]:
     """Return the object, optionally in another key format."""
@@ -121,6 +134,7 @@ def get(ctx: Context, payload: Payload) -> list[Item]:
     if payload.enum(Tag.KEY_COMPRESSION_TYPE) is not None:
         raise KeyCompressionTypeNotSupported("key compression is not supported")
     body = object_body(ctx, obj, payload.enum(Tag.KEY_FORMAT_TYPE))
+    guard_release(obj)
     fresh = obj.first("Fresh")
     if fresh is not None and fresh.value:
         # Fresh turns false once the object has been served to a client (KMIP 1.4 section 3.34).
@@ -140,8 +154,7 @@ def check(ctx: Context, payload: Payload) -> list[Item]:
     if mask is not None:
         have = obj.number("Cryptographic Usage Mask") or 0
         if have & mask != mask:
-            error = InvalidField("the object's Cryptographic Usage Mask does not allow that use")
-            raise error
+            raise IncompatibleCryptographicUsageMask("the object's Cryptographic Usage Mask does not allow that use")
     result = [text(Tag.UNIQUE_IDENTIFIER, obj.uid)]
     return result
 

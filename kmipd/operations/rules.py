@@ -11,19 +11,28 @@ from __future__ import annotations
 
 import hashlib
 
-from kmipd.errors import InvalidField, KMIPError, PermissionDenied, WrongKeyLifecycleState
+from kmipd.errors import (
+    AttributeReadOnly,
+    InvalidField,
+    KMIPError,
+    NonUniqueName,
+    PermissionDenied,
+    WrongKeyLifecycleState,
+)
 from kmipd.operations.context import Context
 from kmipd.operations.objects import ManagedObject
 from kmipd.operations.payload import Payload
-from kmipd.protocol.attributes import Attribute, parse_attributes_2x, parse_template_attribute
-from kmipd.protocol.enums import KeyFormatType, LinkType, ObjectType, State, Tag
+from kmipd.protocol.attributes import Attribute, parse_attributes_2x, parse_template_attribute, search_key
+from kmipd.protocol.enums import CryptographicAlgorithm, KeyFormatType, LinkType, ObjectType, State, Tag
 from kmipd.protocol.names import attribute_rule
+from kmipd.store.interface import AttributeFilter, LocateQuery
 from kmipd.ttlv.item import Item, ItemType, boolean, date_time, enumeration, integer, structure, text
 
 #: Attributes a create request may carry but the server sets itself (ignored when sent).
 SERVER_ONLY_ON_CREATE = frozenset(
     {
         "Unique Identifier",
+        "Short Unique Identifier",
         "Object Type",
         "State",
         "Initial Date",
@@ -36,6 +45,8 @@ SERVER_ONLY_ON_CREATE = frozenset(
         "Never Extractable",
         "Random Number Generator",
         "Lease Time",
+        "Certificate Type",
+        "Protection Storage Mask",
     }
 )
 
@@ -43,6 +54,7 @@ SERVER_ONLY_ON_CREATE = frozenset(
 PROTECTED = frozenset(
     {
         "Unique Identifier",
+        "Short Unique Identifier",
         "Object Type",
         "State",
         "Initial Date",
@@ -60,6 +72,8 @@ PROTECTED = frozenset(
         "Never Extractable",
         "Lease Time",
         "Random Number Generator",
+        "Certificate Type",
+        "Protection Storage Mask",
     }
 )
 
@@ -73,6 +87,7 @@ _DATES_COPIED_ON_REKEY = ("Activation Date", "Process Start Date", "Protect Stop
 _NOT_COPIED_ON_REKEY = frozenset(
     {
         "Unique Identifier",
+        "Short Unique Identifier",
         "Initial Date",
         "Destroy Date",
         "Compromise Occurrence Date",
@@ -148,11 +163,33 @@ def check_modifiable(name: str, *, deleting: bool = False) -> None:
     if rule is None:
         return
     if name in PROTECTED:
-        raise PermissionDenied(f"the attribute '{name}' is read-only")
+        raise AttributeReadOnly(f"the attribute '{name}' is read-only")
     if deleting and not rule.deletable_by_client:
-        raise PermissionDenied(f"the attribute '{name}' cannot be deleted by a client")
+        raise AttributeReadOnly(f"the attribute '{name}' cannot be deleted by a client")
     if not deleting and not rule.modifiable_by_client:
-        raise PermissionDenied(f"the attribute '{name}' cannot be changed by a client")
+        raise AttributeReadOnly(f"the attribute '{name}' cannot be changed by a client")
+
+
+def ensure_unique_names(ctx: Context, attributes: list[Attribute], *, exclude: str | None = None) -> None:
+    """A Name must not already belong to a live object the client can see (KMIP 1.4 section 3.2).
+
+    Uniqueness is checked within what the client can see: checking across
+    owners would tell a client that another tenant's object exists.
+
+    Raises:
+        NonUniqueName: the name is taken (by another object, or already by this one).
+    """
+    for attribute in attributes:
+        if attribute.name != "Name":
+            continue
+        search, _ = search_key(attribute)
+        query = LocateQuery(
+            owners=ctx.access.visible_owners(ctx.identity),
+            filters=(AttributeFilter("Name", search=search),),
+        )
+        for row in ctx.tx.locate(query):
+            if row.uid != exclude and row.state not in (State.DESTROYED, State.DESTROYED_COMPROMISED):
+                raise NonUniqueName(f"the name '{search}' is already in use")
 
 
 def _key_block(body: Item) -> Item | None:
@@ -163,12 +200,24 @@ def server_attributes(uid: str, object_type: int, now: int, body: Item) -> list[
     """What the server records on every new object."""
     attributes = [
         Attribute("Unique Identifier", text(Tag.UNIQUE_IDENTIFIER, uid)),
+        # KMIP 2.x: "SHOULD be generated as a SHA-256 hash of the Unique Identifier".
+        Attribute(
+            "Short Unique Identifier",
+            Item(Tag.SHORT_UNIQUE_IDENTIFIER, ItemType.BYTE_STRING, hashlib.sha256(uid.encode()).digest()),
+        ),
         Attribute("Object Type", enumeration(Tag.OBJECT_TYPE, object_type)),
         Attribute("State", enumeration(Tag.STATE, State.PRE_ACTIVE)),
         Attribute("Initial Date", date_time(Tag.INITIAL_DATE, now)),
         Attribute("Last Change Date", date_time(Tag.LAST_CHANGE_DATE, now)),
         Attribute("Original Creation Date", date_time(Tag.ORIGINAL_CREATION_DATE, now)),
     ]
+    attributes.append(
+        # kmipd keeps objects in software (its database), not in an HSM.
+        Attribute("Protection Storage Mask", Item(Tag.PROTECTION_STORAGE_MASK, ItemType.INTEGER, 1))
+    )
+    certificate_type = body.find(Tag.CERTIFICATE_TYPE) if object_type == ObjectType.CERTIFICATE else None
+    if certificate_type is not None:
+        attributes.append(Attribute("Certificate Type", certificate_type))
     block = _key_block(body)
     if block is not None:
         for tag, name in (
@@ -206,6 +255,11 @@ def server_attributes(uid: str, object_type: int, now: int, body: Item) -> list[
             Attribute("Never Extractable", boolean(Tag.NEVER_EXTRACTABLE, False)),
         ]
     return attributes
+
+
+def quantum_safe(algorithm: int, length: int) -> bool:
+    """Whether a symmetric key keeps at least 128-bit security against a quantum adversary (Grover halves it)."""
+    return algorithm != CryptographicAlgorithm.TRIPLE_DES and length >= 256
 
 
 def rng_attribute(algorithm: int, length: int) -> Attribute:

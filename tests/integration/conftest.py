@@ -26,7 +26,7 @@ from kmipd.protocol.enums import Tag
 from kmipd.ttlv.codec import decode, encode
 from kmipd.ttlv.item import Item, byte_string, enumeration, integer, structure
 
-IDENTITIES = ("alice", "bob", "carol", "admin")
+IDENTITIES = ("alice", "bob", "carol", "admin", "dave")
 HOST = "127.0.0.1"
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0

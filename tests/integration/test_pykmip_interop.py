@@ -195,6 +195,10 @@ def _name_attr(client: Any, name: str) -> Any:
     return client.attribute_factory.create_attribute(enums.AttributeType.NAME, name)
 
 
+def _length_attr(client: Any, length: int) -> Any:
+    return client.attribute_factory.create_attribute(enums.AttributeType.CRYPTOGRAPHIC_LENGTH, length)
+
+
 def _type_attr(client: Any, object_type: enums.ObjectType) -> Any:
     return client.attribute_factory.create_attribute(enums.AttributeType.OBJECT_TYPE, object_type)
 
@@ -282,22 +286,40 @@ def test_locate_by_object_type(alice: Any) -> None:
 
 
 def test_locate_paging(make_client: Any, version: KMIPVersion) -> None:
-    # A fresh identity's view is shared with others, so page over one Name given to five keys.
-    alice = make_client("alice", version)
-    name = unique("paged")
-    created = [alice.create(enums.CryptographicAlgorithm.AES, 128, name=name) for _ in range(5)]
-    everything = alice.locate(attributes=[_name_attr(alice, name)])
-    assert sorted(everything) == sorted(created)
-    assert everything == created, "Locate answers oldest first"
-    pages = [alice.locate(maximum_items=2, offset_items=offset, attributes=[_name_attr(alice, name)])
-             for offset in (0, 2, 4)]
+    # Names are unique per client, so page over the 192-bit AES keys of "dave", who shares with nobody
+    # and whom no other test uses.
+    dave = make_client("dave", version)
+    created = [dave.create(enums.CryptographicAlgorithm.AES, 192, name=unique("paged")) for _ in range(5)]
+    criteria = [_length_attr(dave, 192)]
+    everything = dave.locate(attributes=criteria)
+    assert everything[-5:] == created, "Locate answers oldest first"
+    offset = len(everything) - 5
+    pages = [dave.locate(maximum_items=2, offset_items=offset + start, attributes=criteria) for start in (0, 2, 4)]
     assert [len(p) for p in pages] == [2, 2, 1]
-    assert [uid for page in pages for uid in page] == everything
-    assert alice.locate(maximum_items=1, attributes=[_name_attr(alice, name)]) == everything[:1]
-    assert alice.locate(offset_items=5, attributes=[_name_attr(alice, name)]) == []
+    assert [uid for page in pages for uid in page] == created
+    assert dave.locate(maximum_items=1, attributes=criteria) == everything[:1]
+    assert dave.locate(offset_items=len(everything), attributes=criteria) == []
+
+
+def test_names_are_unique_per_client(make_client: Any, version: KMIPVersion) -> None:
+    alice = make_client("alice", version)
+    bob = make_client("bob", version)
+    name = unique("only-once")
+    alice.create(enums.CryptographicAlgorithm.AES, 128, name=name)
+    refused = _failure(lambda: alice.create(enums.CryptographicAlgorithm.AES, 128, name=name))
+    expected = (enums.ResultReason.INVALID_FIELD if version == KMIPVersion.KMIP_1_2
+                else enums.ResultReason.NON_UNIQUE_NAME_ATTRIBUTE)
+    assert refused.reason == expected
+    # Another client's names are not visible, so they cannot collide.
+    assert bob.create(enums.CryptographicAlgorithm.AES, 128, name=name)
 
 
 # --- lifecycle ------------------------------------------------------------------------------------------------
+
+def _not_found(version: KMIPVersion) -> enums.ResultReason:
+    # KMIP 2.x names a missing object Object Not Found; 1.x calls it Item Not Found.
+    return enums.ResultReason.ITEM_NOT_FOUND if version == KMIPVersion.KMIP_1_2 else enums.ResultReason.OBJECT_NOT_FOUND
+
 
 def _wrong_state_reason(version: KMIPVersion) -> enums.ResultReason:
     # kmipd's documented choice (docs/protocol.md): 1.x clients get Permission Denied, as the OASIS 1.4 cases expect.
@@ -404,7 +426,7 @@ def test_foreign_key_looks_missing(make_client: Any, version: KMIPVersion, opera
 
     foreign = _failure(call(bob, uid))
     absent = _failure(call(bob, missing))
-    assert foreign.reason == enums.ResultReason.ITEM_NOT_FOUND
+    assert foreign.reason == _not_found(version)
     assert _normalised(foreign, uid) == _normalised(absent, missing)
     # Nothing happened to alice's key.
     assert state_of(alice, uid) == enums.State.PRE_ACTIVE
@@ -428,15 +450,17 @@ def test_group_members_share_keys(make_client: Any, version: KMIPVersion) -> Non
     carol = make_client("carol", version)
     name = unique("team")
     bobs = bob.create(enums.CryptographicAlgorithm.AES, 256, name=name)
-    carols = carol.create(enums.CryptographicAlgorithm.AES, 128, name=name)
+    # Group members share one namespace: carol cannot reuse bob's name.
+    assert _failure(lambda: carol.create(enums.CryptographicAlgorithm.AES, 128, name=name))
+    carols = carol.create(enums.CryptographicAlgorithm.AES, 128, name=name + "-c")
     assert carol.get(bobs).value == bob.get(bobs).value
     assert bob.get(carols).value == carol.get(carols).value
-    assert sorted(bob.locate(attributes=[_name_attr(bob, name)])) == sorted([bobs, carols])
-    assert sorted(carol.locate(attributes=[_name_attr(carol, name)])) == sorted([bobs, carols])
+    assert bob.locate(attributes=[_name_attr(bob, name)]) == [bobs]
+    assert carol.locate(attributes=[_name_attr(carol, name + "-c")]) == [carols]
     assert alice.locate(attributes=[_name_attr(alice, name)]) == []
     carol.activate(bobs)
     assert state_of(bob, bobs) == enums.State.ACTIVE
-    assert _failure(lambda: alice.get(bobs)).reason == enums.ResultReason.ITEM_NOT_FOUND
+    assert _failure(lambda: alice.get(bobs)).reason == _not_found(version)
 
 
 def test_admin_sees_everything(make_client: Any, version: KMIPVersion) -> None:

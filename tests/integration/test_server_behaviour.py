@@ -295,14 +295,21 @@ def test_batch_stop(kmipd_server: ServerHandle) -> None:
     assert items[1].status == ResultStatus.OPERATION_FAILED and items[1].reason == ResultReason.ITEM_NOT_FOUND
 
 
-def test_batch_undo_is_not_supported(kmipd_server: ServerHandle) -> None:
+def test_batch_undo_rolls_back_earlier_items(kmipd_server: ServerHandle) -> None:
+    """Undo: the items before the failure are undone (their changes rolled back), later ones not run."""
     with tls_connect(kmipd_server, "alice") as sock:
-        response = kmip_call(sock, kmip_request(V14, discover(b"a"), query(b"b"),
-                                                batch_error=BatchErrorContinuationOption.UNDO))
-    items = results(response)
-    assert [r.batch_id for r in items] == [b"a", b"b"]
-    assert all(r.status == ResultStatus.OPERATION_FAILED for r in items)
-    assert all(r.reason == ResultReason.FEATURE_NOT_SUPPORTED for r in items)
+        [created] = results(kmip_call(sock, kmip_request(V14, create_aes(256))))
+        uid = uid_of(created)
+        response = kmip_call(sock, kmip_request(
+            V14, with_uid(Operation.ACTIVATE, uid, b"a"), with_uid(Operation.GET, "no-such-object", b"b"),
+            with_uid(Operation.ACTIVATE, uid, b"c"), batch_error=BatchErrorContinuationOption.UNDO))
+        items = results(response)
+        assert [r.batch_id for r in items] == [b"a", b"b"]
+        assert items[0].status == ResultStatus.OPERATION_UNDONE
+        assert items[1].status == ResultStatus.OPERATION_FAILED
+        assert items[1].reason == ResultReason.ITEM_NOT_FOUND
+        # The activation was rolled back.
+        assert state_of(sock, uid) == State.PRE_ACTIVE
 
 
 def test_batch_creates_are_independent_with_continue(kmipd_server: ServerHandle) -> None:
@@ -312,7 +319,7 @@ def test_batch_creates_are_independent_with_continue(kmipd_server: ServerHandle)
             V20, create_aes(batch_id=b"c1"), with_uid(Operation.GET, "no-such-object", b"bad"),
             create_aes(256, batch_id=b"c2"), batch_error=BatchErrorContinuationOption.CONTINUE))
         first, bad, second = results(response)
-        assert bad.reason == ResultReason.ITEM_NOT_FOUND
+        assert bad.reason == ResultReason.OBJECT_NOT_FOUND  # the 2.x name for a missing object
         for result, length in ((first, 16), (second, 32)):
             [got] = results(kmip_call(sock, kmip_request(V20, with_uid(Operation.GET, uid_of(result)))))
             assert len(key_material(got)) == length
@@ -377,7 +384,7 @@ def test_keys_survive_restart(tmp_server_dir: Path) -> None:
             assert state_of(sock, uid) == State.ACTIVE
         with tls_connect(server, "bob") as sock:
             [hidden] = results(kmip_call(sock, kmip_request(V20, with_uid(Operation.GET, uid))))
-            assert hidden.reason == ResultReason.ITEM_NOT_FOUND
+            assert hidden.reason == ResultReason.OBJECT_NOT_FOUND  # the 2.x name for a missing object
 
 
 def test_acknowledged_create_survives_sigkill(tmp_server_dir: Path) -> None:

@@ -20,6 +20,7 @@ from tests.kmip_helpers import (
     attr_1x,
     name_value,
     parse_attributes,
+    read_only_reason,
     symmetric_key,
     wrong_state_reason,
 )
@@ -379,23 +380,24 @@ def test_read_only_attributes_cannot_be_modified(client, name, value):
     before = client.attributes(uid)
     result = client.modify_attribute(uid, name, value)
     assert result.status == ResultStatus.OPERATION_FAILED
-    assert result.reason == ResultReason.PERMISSION_DENIED
+    assert result.reason == read_only_reason(client.version)
     assert client.attributes(uid) == before
 
 
 @pytest.mark.parametrize("name", ["Unique Identifier", "State"])
 def test_read_only_attributes_cannot_be_deleted_or_added(client, name):
     uid = client.create_uid()
-    assert client.delete_attribute(uid, name).reason == ResultReason.PERMISSION_DENIED
+    assert client.delete_attribute(uid, name).reason == read_only_reason(client.version)
     value = text(0, "x") if name == "Unique Identifier" else enumeration(0, State.ACTIVE)
-    assert client.add_attribute(uid, name, value).reason == ResultReason.PERMISSION_DENIED
+    assert client.add_attribute(uid, name, value).reason == read_only_reason(client.version)
     assert client.state(uid) == State.PRE_ACTIVE
 
 
 def test_set_read_only_is_permission_denied(processor):
     client = Client(processor, V2_1)
     uid = client.create_uid()
-    assert client.set_attribute(uid, "State", enumeration(0, State.ACTIVE)).reason == ResultReason.PERMISSION_DENIED
+    result = client.set_attribute(uid, "State", enumeration(0, State.ACTIVE))
+    assert result.reason == ResultReason.ATTRIBUTE_READ_ONLY
     assert client.state(uid) == State.PRE_ACTIVE
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from kmipd.protocol.enums import (
     CryptographicAlgorithm,
@@ -33,6 +35,7 @@ from tests.kmip_helpers import (
     av,
     key_material,
     name_value,
+    not_found_reason,
     symmetric_key,
     wrong_state_reason,
 )
@@ -143,7 +146,14 @@ def _ec_key():
                                   serialization.NoEncryption())
     spki = private.public_key().public_bytes(serialization.Encoding.DER,
                                              serialization.PublicFormat.SubjectPublicKeyInfo)
-    return pkcs8, spki
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kmipd test")])
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(private.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .sign(private, hashes.SHA256())
+    )
+    return pkcs8, spki, cert.public_bytes(serialization.Encoding.DER)
 
 
 def _key_body(tag: int, fmt: int, material: bytes, algorithm: int, length: int) -> Item:
@@ -160,7 +170,7 @@ def _key_body(tag: int, fmt: int, material: bytes, algorithm: int, length: int) 
 
 
 def _bodies() -> list[tuple[str, int, Item]]:
-    pkcs8, spki = _ec_key()
+    pkcs8, spki, der_cert = _ec_key()
     return [
         ("SymmetricKey", ObjectType.SYMMETRIC_KEY, symmetric_key(bytes(range(32)))),
         ("SecretData", ObjectType.SECRET_DATA, structure(
@@ -177,7 +187,7 @@ def _bodies() -> list[tuple[str, int, Item]]:
         ("Certificate", ObjectType.CERTIFICATE, structure(
             Tag.CERTIFICATE,
             enumeration(Tag.CERTIFICATE_TYPE, 1),  # X.509
-            byte_string(Tag.CERTIFICATE_VALUE, b"0\x82\x01\x0a" + bytes(range(200))),
+            byte_string(Tag.CERTIFICATE_VALUE, der_cert),
         )),
         ("PublicKey", ObjectType.PUBLIC_KEY,
          _key_body(Tag.PUBLIC_KEY, KeyFormatType.X_509, spki, CryptographicAlgorithm.EC, 256)),
@@ -223,6 +233,12 @@ def test_register_strips_1x_attributes_inside_key_value(client):
 def test_register_mismatched_body_is_missing_data(client):
     result = client.register(ObjectType.SECRET_DATA, symmetric_key(bytes(16)))
     assert result.reason == ResultReason.MISSING_DATA
+
+
+def test_register_certificate_that_is_not_der_is_invalid_field(client):
+    body = structure(Tag.CERTIFICATE, enumeration(Tag.CERTIFICATE_TYPE, 1),
+                     byte_string(Tag.CERTIFICATE_VALUE, b"not a certificate"))
+    assert client.register(ObjectType.CERTIFICATE, body).reason == ResultReason.INVALID_FIELD
 
 
 def test_register_certificate_without_value_is_invalid_field(client):
@@ -403,7 +419,7 @@ def test_deactivation_date_set_later_with_add_attribute(client, clock):
 def test_operations_on_missing_uid(client):
     for result in (client.get("nope"), client.activate("nope"), client.destroy("nope"),
                    client.revoke("nope"), client.rekey("nope")):
-        assert result.reason == ResultReason.ITEM_NOT_FOUND
+        assert result.reason == not_found_reason(client.version)
 
 
 # ------------------------------------------------------------------------- ReKey

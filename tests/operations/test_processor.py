@@ -27,11 +27,14 @@ from tests.kmip_helpers import (
     WRONG_STATE_1X,
     Client,
     decode_response,
+    not_found_reason,
     op,
     request_message,
     run,
     run_raw,
 )
+
+NOT_FOUND_21 = not_found_reason(V2_1)
 
 
 def _create_op(*, batch_id: bytes | None = None, length: int = 128):
@@ -167,7 +170,7 @@ def test_single_item_without_batch_id_has_none_in_response(processor):
 def test_batch_id_echoed_on_failure(processor):
     response = run(processor, V2_1, [_get_op("nope", batch_id=b"id-1")])
     assert response.only.batch_id == b"id-1"
-    assert response.only.reason == ResultReason.ITEM_NOT_FOUND
+    assert response.only.reason == NOT_FOUND_21
 
 
 def test_multi_item_batch_without_batch_ids_fails_every_item(processor):
@@ -195,7 +198,7 @@ def test_stop_is_the_default_and_stops_after_the_failure(processor):
     response = run(processor, V2_1, ops)
     assert [r.batch_id for r in response.items] == [b"a", b"b"]
     assert response.items[0].ok
-    assert response.items[1].reason == ResultReason.ITEM_NOT_FOUND
+    assert response.items[1].reason == NOT_FOUND_21
     assert len(Client(processor).locate_uids()) == 1, "completed items are not undone"
 
 
@@ -211,16 +214,32 @@ def test_continue_runs_every_item(processor):
     response = run(processor, V2_1, ops, continuation=BatchErrorContinuationOption.CONTINUE)
     assert [r.batch_id for r in response.items] == [b"a", b"b", b"c"]
     assert [r.ok for r in response.items] == [True, False, True]
-    assert response.items[1].reason == ResultReason.ITEM_NOT_FOUND
+    assert response.items[1].reason == NOT_FOUND_21
     assert len(Client(processor).locate_uids()) == 2
 
 
-def test_undo_is_not_supported_for_multi_item_batches(processor):
+def test_undo_rolls_back_the_whole_batch(processor):
     ops, _ = _failing_batch(None)
     response = run(processor, V2_1, ops, continuation=BatchErrorContinuationOption.UNDO)
-    assert len(response.items) == 3
-    assert all(r.reason == ResultReason.FEATURE_NOT_SUPPORTED for r in response.items)
-    assert Client(processor).locate_uids() == [], "nothing may run when Undo cannot be honoured"
+    assert [r.batch_id for r in response.items] == [b"a", b"b"], "items after the failure are not processed"
+    assert response.items[0].status == ResultStatus.OPERATION_UNDONE
+    assert response.items[1].status == ResultStatus.OPERATION_FAILED
+    assert response.items[1].reason == NOT_FOUND_21
+    assert Client(processor).locate_uids() == [], "the Create before the failure was undone"
+
+
+def test_undo_batch_without_failure_commits(processor):
+    response = run(processor, V2_1, [_create_op(batch_id=b"1"), _create_op(batch_id=b"2")],
+                   continuation=BatchErrorContinuationOption.UNDO)
+    assert [r.status for r in response.items] == [ResultStatus.SUCCESS, ResultStatus.SUCCESS]
+    assert Client(processor).locate_uids() == [r.uid for r in response.items]
+
+
+def test_undo_batch_uses_the_id_placeholder(processor):
+    response = run(processor, V2_1, [_create_op(batch_id=b"1"), _get_op(batch_id=b"2")],
+                   continuation=BatchErrorContinuationOption.UNDO)
+    assert all(r.ok for r in response.items)
+    assert response.items[1].uid == response.items[0].uid
 
 
 def test_undo_with_a_single_item_just_runs_it(processor):
