@@ -46,6 +46,22 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("config", type=Path)
+
+    conformance = commands.add_parser("conformance", help="run the OASIS KMIP test cases against a server")
+    conformance_commands = conformance.add_subparsers(dest="conformance_command", required=True)
+    run = conformance_commands.add_parser("run", help="replay test cases and compare the responses")
+    run.add_argument("--server", required=True, metavar="HOST:PORT")
+    run.add_argument("--ca", type=Path, required=True, help="CA bundle that signs the server certificate")
+    run.add_argument("--cert", type=Path, required=True, help="client certificate")
+    run.add_argument("--key", type=Path, required=True, help="client private key")
+    run.add_argument("--markdown", type=Path, help="also write the report as Markdown to this file")
+    run.add_argument("--explanations", type=Path, help="TOML table: case name = reason it is not expected to pass")
+    run.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="test-case files or directories (default: the vectors found via KMIPD_KMIP_VECTORS)",
+    )
     return parser
 
 
@@ -116,6 +132,55 @@ def _dev_certs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _conformance(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from kmipd.conformance.runner import markdown, run_paths, summary
+    from kmipd.conformance.transport import TLSTransport
+    from kmipd.conformance.vectors import ENV_VAR, default_root, find_cases
+
+    host, _, port_text = args.server.rpartition(":")
+    if not host or not port_text.isdigit():
+        raise ConfigError("--server", "must be HOST:PORT")
+    roots = args.paths or ([default_root()] if default_root() else [])
+    if not roots:
+        print(f"kmipd: no test cases given and none found (set {ENV_VAR} or pass paths)", file=sys.stderr)
+        return 2
+    paths = find_cases([Path(p) for p in roots if p is not None])
+    if not paths:
+        print("kmipd: no *.xml test cases under the given paths", file=sys.stderr)
+        return 2
+    explanations: dict[str, str] = {}
+    if args.explanations:
+        try:
+            explanations = {str(k): str(v) for k, v in tomllib.loads(args.explanations.read_text()).items()}
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(str(args.explanations), f"cannot read: {exc}") from None
+    for required in (args.ca, args.cert, args.key):
+        if not required.is_file():
+            raise ConfigError(str(required), "file not found")
+    transport = TLSTransport(host, int(port_text), ca=args.ca, cert=args.cert, key=args.key)
+    try:
+        results = run_paths(paths, transport, explanations=explanations)
+    finally:
+        transport.close()
+    for (version, profile), (passed, total) in sorted(summary(results).items()):
+        print(f"{version:>4} {profile:<28} {passed:>3}/{total}")
+    for result in results:
+        if not result.passed:
+            print(f"FAIL {result.name} (exchange {result.failed_at}): {result.difference}")
+    passed = sum(r.passed for r in results)
+    print(f"{passed} passed, {len(results) - passed} failed")
+    if args.markdown:
+        command = "kmipd conformance run --server HOST:PORT --ca CA --cert CERT --key KEY"
+        if args.explanations:
+            command += f" --explanations {args.explanations}"
+        command += " " + " ".join(str(p) for p in (args.paths or ["(vectors)"]))
+        args.markdown.write_text(markdown(results, command=command, server=f"kmipd {__version__}"))
+    # Success means: every case passes, or fails for a reason the explanations file gives.
+    return 0 if all(r.passed or r.explanation for r in results) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kmipd`` command."""
     args = _parser().parse_args(argv)
@@ -124,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args)
         if args.command == "dev-certs":
             return _dev_certs(args)
+        if args.command == "conformance":
+            return _conformance(args)
         load_settings(args.config)
         print(f"{args.config}: ok")
         return 0

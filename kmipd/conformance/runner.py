@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -91,10 +92,21 @@ def run_paths(
             results.append(CaseResult(path.stem, "?", "?", False, False, 0, 0, f"unreadable test case: {exc}"))
             continue
         result = run_case(case, transport, generated=generated)
-        if not result.passed and explanations and case.name in explanations:
-            result = replace(result, explanation=explanations[case.name])
+        reason = explain(case.name, explanations or {})
+        if not result.passed and reason:
+            result = replace(result, explanation=reason)
         results.append(result)
     return results
+
+
+def explain(name: str, explanations: dict[str, str]) -> str:
+    """The documented reason a case is not expected to pass: by exact name, else the first matching pattern."""
+    if name in explanations:
+        return explanations[name]
+    for pattern, reason in explanations.items():
+        if fnmatch.fnmatchcase(name, pattern):
+            return reason
+    return ""
 
 
 def summary(results: list[CaseResult]) -> dict[tuple[str, str], tuple[int, int]]:

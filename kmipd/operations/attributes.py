@@ -122,6 +122,7 @@ def add_attribute(ctx: Context, payload: Payload) -> list[Item]:
     """Add an instance of an attribute."""
     obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)), for_update=True)
     attribute, _ = _one_attribute(payload, Tag.NEW_ATTRIBUTE)
+    rules.check_defined(ctx, [attribute])
     rules.check_modifiable(attribute.name)
     _check_date_change(ctx, obj, attribute.name)
     rules.ensure_unique_names(ctx, [attribute])
@@ -138,6 +139,7 @@ def set_attribute(ctx: Context, payload: Payload) -> list[Item]:
     """Set a single-instance attribute, creating or replacing it (2.x)."""
     obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)), for_update=True)
     attribute, _ = _one_attribute(payload, Tag.NEW_ATTRIBUTE)
+    rules.check_defined(ctx, [attribute])
     rules.check_modifiable(attribute.name)
     _check_date_change(ctx, obj, attribute.name)
     rule = attribute_rule(attribute.name)
@@ -153,6 +155,7 @@ def modify_attribute(ctx: Context, payload: Payload) -> list[Item]:
     """Change an existing instance (1.x: by Attribute Index; 2.x: the Current Attribute, or the first)."""
     obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)), for_update=True)
     attribute, index = _one_attribute(payload, Tag.NEW_ATTRIBUTE)
+    rules.check_defined(ctx, [attribute])
     rules.check_modifiable(attribute.name)
     _check_date_change(ctx, obj, attribute.name)
     rules.ensure_unique_names(ctx, [attribute], exclude=obj.uid)

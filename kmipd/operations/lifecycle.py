@@ -83,9 +83,13 @@ def _insert(
     attributes: list[Attribute],
     *,
     server_extra: tuple[Attribute, ...] = (),
+    owner: str | None = None,
 ) -> ManagedObject:
-    """Store a new object with the server-maintained attributes added."""
-    stored = StoredObject(uid=uid, object_type=object_type, owner=ctx.identity.name, state=State.PRE_ACTIVE, body=None)
+    """Store a new object with the server-maintained attributes added; it belongs to the caller unless
+    ``owner`` says otherwise (a replacement key keeps the owner of the key it replaces)."""
+    stored = StoredObject(
+        uid=uid, object_type=object_type, owner=owner or ctx.identity.name, state=State.PRE_ACTIVE, body=None
+    )
     obj = ManagedObject(stored)
     obj._attributes = []  # a new object has no stored attributes to decode
     obj.attributes.extend(rules.server_attributes(uid, object_type, ctx.now, body))
@@ -112,6 +116,7 @@ def _insert(
 
 def _request_attributes(ctx: Context, payload: Payload) -> list[Attribute]:
     attributes = rules.request_attributes(payload)
+    rules.check_defined(ctx, attributes)
     rules.check_client_settable(attributes, creating=True)
     rules.ensure_unique_names(ctx, attributes)
     return attributes
@@ -251,7 +256,13 @@ def rekey(ctx: Context, payload: Payload) -> list[Item]:
     material = generate_symmetric_key(algorithm, length, ctx.entropy)
     body = symmetric_key_body(algorithm, length, material)
     _insert(
-        ctx, uid, ObjectType.SYMMETRIC_KEY, body, attributes, server_extra=(rules.rng_attribute(algorithm, length),)
+        ctx,
+        uid,
+        ObjectType.SYMMETRIC_KEY,
+        body,
+        attributes,
+        server_extra=(rules.rng_attribute(algorithm, length),),
+        owner=old.stored.owner,
     )
     old.remove("Name")
     old.add("Link", rules.link(ctx, "Replacement Object Link", uid))

@@ -111,8 +111,9 @@ class Processor:
 
     def _run_batch(self, request: RequestMessage, identity: Identity, now: int) -> list[ResponseBatchItem]:
         header = request.header
-        if len(request.batch_items) > 1 and any(b.unique_batch_item_id is None for b in request.batch_items):
-            missing = InvalidMessage("each item of a batch needs a Unique Batch Item ID")
+        ids = [b.unique_batch_item_id for b in request.batch_items]
+        if len(ids) > 1 and (None in ids or len(set(ids)) != len(ids)):
+            missing = InvalidMessage("each item of a batch needs its own Unique Batch Item ID")
             return [
                 failure(b.operation, missing.result_reason, missing.message, b.unique_batch_item_id)
                 for b in request.batch_items

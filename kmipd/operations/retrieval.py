@@ -208,15 +208,20 @@ def locate(ctx: Context, payload: Payload) -> list[Item]:
         object_type=object_type,
         filters=tuple(filters),
     )
-    include_destroyed = state in DESTROYED_STATES or bool(
-        storage is not None and storage & StorageStatusMask.DESTROYED_STORAGE
-    )
+    # The Storage Status Mask chooses where to search: on-line objects by default; destroyed
+    # objects (2.x) only when asked for, by the mask or by naming a destroyed State.
+    if storage is None:
+        include_live, include_destroyed = True, state in DESTROYED_STATES
+    else:
+        include_live = bool(storage & StorageStatusMask.ON_LINE_STORAGE)
+        include_destroyed = bool(storage & StorageStatusMask.DESTROYED_STORAGE) or state in DESTROYED_STATES
     matches: list[str] = []
     for row in ctx.tx.locate(query):
         current = effective_state(row.state, row.activation_date, row.deactivation_date, ctx.now)
         if state is not None and current != state:
             continue
-        if state is None and current in DESTROYED_STATES and not include_destroyed:
+        destroyed = current in DESTROYED_STATES
+        if (destroyed and not include_destroyed) or (not destroyed and not include_live):
             continue
         matches.append(row.uid)
     page = matches[offset:] if maximum is None else matches[offset : offset + maximum]

@@ -22,7 +22,7 @@ from kmipd.errors import (
 from kmipd.operations.context import Context
 from kmipd.operations.objects import ManagedObject
 from kmipd.operations.payload import Payload
-from kmipd.protocol.attributes import Attribute, parse_attributes_2x, parse_template_attribute, search_key
+from kmipd.protocol.attributes import Attribute, defined_in, parse_attributes_2x, parse_template_attribute, search_key
 from kmipd.protocol.enums import CryptographicAlgorithm, KeyFormatType, LinkType, ObjectType, State, Tag
 from kmipd.protocol.names import attribute_rule
 from kmipd.store.interface import AttributeFilter, LocateQuery
@@ -127,6 +127,17 @@ def request_attributes(payload: Payload) -> list[Attribute]:
     if item is not None:
         attributes.extend(parse_attributes_2x(item))
     return attributes
+
+
+def check_defined(ctx: Context, attributes: list[Attribute]) -> None:
+    """Refuse attributes the client's protocol version does not define (it could never read them back).
+
+    Raises:
+        InvalidField: an attribute introduced after, or removed before, the client's version.
+    """
+    for attribute in attributes:
+        if not defined_in(attribute.name, ctx.version):
+            raise InvalidField(f"KMIP {ctx.version} does not define the attribute '{attribute.name}'")
 
 
 def check_client_settable(attributes: list[Attribute], *, creating: bool) -> None:

@@ -471,8 +471,6 @@ def test_activation_date_cannot_change_once_active(processor, version):
     assert client.attribute(uid, "Activation Date") == T0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a 1.x client may add an attribute its protocol version does not "
-                   "define (1.0 'Description', 1.4 'Quantum Safe'); it is stored but invisible to that client")
 @pytest.mark.parametrize(("version", "name", "value"),
                          [(V1_0, "Description", text(0, "d")), (V1_4, "Quantum Safe", Item(0, ItemType.BOOLEAN, True))],
                          ids=["1.0-Description", "1.4-QuantumSafe"])

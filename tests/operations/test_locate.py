@@ -214,8 +214,6 @@ def test_storage_status_mask_on_line_only_excludes_destroyed(client):
     assert client.locate_uids(storage_mask=int(StorageStatusMask.ON_LINE_STORAGE)) == [live]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Storage Status Mask = Destroyed Storage alone still returns on-line "
-                   "objects (retrieval.locate treats the Destroyed bit as 'also destroyed' and ignores On-line)")
 def test_storage_status_mask_destroyed_only(client):
     client.create_uid()
     dead = client.create_uid()
@@ -346,9 +344,6 @@ def test_register_owned_by_registering_client(processor, store):
         assert tx.get(uid).owner == "bob"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ReKey by an admin stores the replacement key under the admin's "
-                   "identity (lifecycle._insert uses ctx.identity.name), so the key's owner cannot see its own "
-                   "replacement, and its Name moved there")
 def test_admin_rekey_keeps_the_original_owner(processor, store):
     bob = Client(processor, V2_1, "bob")
     root = Client(processor, V2_1, "root")
