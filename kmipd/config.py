@@ -29,6 +29,7 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 5696
+    https_port: int | None = None
     threads: int = 8
     max_message_size: int = 1 << 20
     max_depth: int = 32
@@ -97,6 +98,7 @@ _KNOWN = {
     "store": {"url"},
     "access": {"admins", "groups"},
     "logging": {"level"},
+    "https": {"port"},
 }
 
 
@@ -118,6 +120,7 @@ def parse_settings(data: dict[str, Any], base: Path) -> Settings:
     store = _section(data, "store")
     access = _section(data, "access")
     logging_ = _section(data, "logging")
+    https = _section(data, "https")
     identity = _str(tls, "tls", "identity", "cn")
     if identity not in _IDENTITY_SOURCES:
         raise ConfigError("tls.identity", f"must be one of {', '.join(_IDENTITY_SOURCES)}")
@@ -136,6 +139,7 @@ def parse_settings(data: dict[str, Any], base: Path) -> Settings:
     return Settings(
         host=_str(server, "server", "host", "127.0.0.1"),
         port=_int(server, "server", "port", 5696, 0, 65535),
+        https_port=_int(https, "https", "port", 0, 0, 65535) if "port" in https else None,
         threads=_int(server, "server", "threads", 8, 1, 256),
         max_message_size=_int(server, "server", "max_message_size", 1 << 20, 64, 64 << 20),
         max_depth=_int(server, "server", "max_depth", 32, 4, 256),

@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--ca", type=Path, required=True, help="CA bundle that signs the server certificate")
     run.add_argument("--cert", type=Path, required=True, help="client certificate")
     run.add_argument("--key", type=Path, required=True, help="client private key")
+    run.add_argument(
+        "--https",
+        metavar="HOST:PORT",
+        help="the server's KMIP-over-HTTPS endpoint: the MSGENC cases then run over it "
+        "in their own encodings (TTLV, XML, JSON)",
+    )
     run.add_argument("--markdown", type=Path, help="also write the report as Markdown to this file")
     run.add_argument("--explanations", type=Path, help="TOML table: case name = reason it is not expected to pass")
     run.add_argument(
@@ -74,6 +80,7 @@ def _dev_settings(data_dir: Path) -> Settings:
         private_key=server.private_key.resolve(),
         ca=ca.certificate.resolve(),
         store_url=f"sqlite:///{(data_dir / 'kmipd.db').resolve()}",
+        https_port=5697,
     )
 
 
@@ -99,6 +106,8 @@ def _serve(args: argparse.Namespace) -> int:
         if not 0 <= args.port <= 65535:
             raise ConfigError("--port", "must be from 0 to 65535")
         settings = replace(settings, port=args.port)
+        if args.dev:
+            settings = replace(settings, https_port=args.port + 1 if args.port else 0)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
@@ -109,14 +118,19 @@ def _serve(args: argparse.Namespace) -> int:
     from kmipd.server.app import start
 
     try:
-        port = start(reactor, settings)
+        ports = start(reactor, settings)
     except OSError as exc:
         print(f"kmipd: cannot start: {exc}", file=sys.stderr)
         return 1
-    actual = port.getHost().port
+    actual = ports[0].getHost().port
     if args.dev:
         _print_client_settings(args.data_dir, actual)
     print(f"kmipd {__version__} listening on {settings.host}:{actual}", flush=True)
+    if len(ports) > 1:
+        print(
+            f"kmipd {__version__} serving KMIP over HTTPS on https://{settings.host}:{ports[1].getHost().port}/kmip",
+            flush=True,
+        )
     reactor.run()
     return 0
 
@@ -136,7 +150,7 @@ def _conformance(args: argparse.Namespace) -> int:
     import tomllib
 
     from kmipd.conformance.runner import markdown, run_paths, summary
-    from kmipd.conformance.transport import TLSTransport
+    from kmipd.conformance.transport import HTTPSTransport, TLSTransport
     from kmipd.conformance.vectors import ENV_VAR, default_root, find_cases
 
     host, _, port_text = args.server.rpartition(":")
@@ -160,10 +174,21 @@ def _conformance(args: argparse.Namespace) -> int:
         if not required.is_file():
             raise ConfigError(str(required), "file not found")
     transport = TLSTransport(host, int(port_text), ca=args.ca, cert=args.cert, key=args.key)
+    others: dict[str, Any] = {}
+    if args.https:
+        https_host, _, https_port = args.https.rpartition(":")
+        if not https_host or not https_port.isdigit():
+            raise ConfigError("--https", "must be HOST:PORT")
+        for prefix, encoding in (("MSGENC-HTTPS", "ttlv"), ("MSGENC-XML", "xml"), ("MSGENC-JSON", "json")):
+            others[prefix] = HTTPSTransport(
+                https_host, int(https_port), ca=args.ca, cert=args.cert, key=args.key, encoding=encoding
+            )
     try:
-        results = run_paths(paths, transport, explanations=explanations)
+        results = run_paths(paths, transport, explanations=explanations, transports=others)
     finally:
         transport.close()
+        for other in others.values():
+            other.close()
     for (version, profile), (passed, total) in sorted(summary(results).items()):
         print(f"{version:>4} {profile:<28} {passed:>3}/{total}")
     for result in results:
@@ -173,6 +198,8 @@ def _conformance(args: argparse.Namespace) -> int:
     print(f"{passed} passed, {len(results) - passed} failed")
     if args.markdown:
         command = "kmipd conformance run --server HOST:PORT --ca CA --cert CERT --key KEY"
+        if args.https:
+            command += " --https HOST:PORT"
         if args.explanations:
             command += f" --explanations {args.explanations}"
         command += " " + " ".join(str(p) for p in (args.paths or ["(vectors)"]))

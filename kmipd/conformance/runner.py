@@ -81,8 +81,13 @@ def run_paths(
     transport: Transport,
     *,
     explanations: dict[str, str] | None = None,
+    transports: dict[str, Transport] | None = None,
 ) -> list[CaseResult]:
-    """Run every case file in ``paths``; unreadable files are reported as failures, not raised."""
+    """Run every case file in ``paths``; unreadable files are reported as failures, not raised.
+
+    ``transports`` maps a case-name prefix to another transport: the message-encoding
+    profiles run over HTTPS, e.g. ``{"MSGENC-XML": xml_over_https}``.
+    """
     results: list[CaseResult] = []
     generated: set[str] = set()
     for path in paths:
@@ -91,7 +96,8 @@ def run_paths(
         except (ValueError, OSError) as exc:
             results.append(CaseResult(path.stem, "?", "?", False, False, 0, 0, f"unreadable test case: {exc}"))
             continue
-        result = run_case(case, transport, generated=generated)
+        chosen = next((t for prefix, t in (transports or {}).items() if case.name.startswith(prefix)), transport)
+        result = run_case(case, chosen, generated=generated)
         reason = explain(case.name, explanations or {})
         if not result.passed and reason:
             result = replace(result, explanation=reason)

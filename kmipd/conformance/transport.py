@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
 import ssl
 import struct
@@ -65,3 +66,68 @@ class TLSTransport:
 
 
 Transport = Callable[[bytes], bytes]
+
+
+class HTTPSTransport:
+    """KMIP over HTTPS (``POST /kmip``) in one of the three message encodings.
+
+    The runner speaks TTLV bytes; for the XML and JSON encodings this transport
+    converts each request to text and each answer back, so the comparison is
+    the same whatever travelled on the wire.
+    """
+
+    CONTENT_TYPES = {"ttlv": "application/octet-stream", "xml": "text/xml", "json": "application/json"}
+
+    def __init__(
+        self, host: str, port: int, *, ca: Path, cert: Path, key: Path, encoding: str = "ttlv", timeout: float = 30.0
+    ) -> None:
+        if encoding not in self.CONTENT_TYPES:
+            raise ValueError(f"unknown encoding {encoding!r}")
+        self.host, self.port, self.timeout, self.encoding = host, port, timeout, encoding
+        self.context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca))
+        self.context.load_cert_chain(str(cert), str(key))
+        self.context.check_hostname = False
+        self.connection: http.client.HTTPSConnection | None = None
+
+    def __call__(self, request: bytes) -> bytes:
+        """POST one message; return the answer as TTLV bytes."""
+        from kmipd.protocol.names import spec_names
+        from kmipd.ttlv.codec import decode, encode
+        from kmipd.ttlv.jsonenc import decode_json, encode_json
+        from kmipd.ttlv.xml import decode_xml, encode_xml
+
+        names = spec_names()
+        if self.encoding == "ttlv":
+            body = request
+        elif self.encoding == "xml":
+            body = encode_xml(decode(request), names).encode()
+        else:
+            body = encode_json(decode(request), names).encode()
+        content_type = self.CONTENT_TYPES[self.encoding]
+        if self.connection is None:
+            self.connection = http.client.HTTPSConnection(
+                self.host, self.port, context=self.context, timeout=self.timeout
+            )
+        try:
+            self.connection.request("POST", "/kmip", body=body, headers={"Content-Type": content_type})
+            response = self.connection.getresponse()
+            answer = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.close()
+            raise TransportError(f"HTTPS request failed: {exc}") from None
+        if response.status != 200:
+            raise TransportError(f"HTTP {response.status}: {answer[:200]!r}")
+        received = (response.getheader("content-type") or "").split(";")[0].strip()
+        if received != content_type:
+            raise TransportError(f"the answer has Content-Type {received!r}, expected {content_type!r}")
+        if self.encoding == "ttlv":
+            return answer
+        text = answer.decode("utf-8")
+        tree = decode_xml(text, names) if self.encoding == "xml" else decode_json(text, names)
+        return encode(tree)
+
+    def close(self) -> None:
+        """Drop the connection (a later call reconnects)."""
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None

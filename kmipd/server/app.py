@@ -40,8 +40,8 @@ def build_processor(settings: Settings, store: SQLStore) -> Processor:
     )
 
 
-def start(reactor: Any, settings: Settings) -> Any:
-    """Open the store, listen, and arrange a graceful shutdown. Returns the listening port."""
+def start(reactor: Any, settings: Settings) -> list[Any]:
+    """Open the store, listen, and arrange a graceful shutdown. Returns the listening ports (TTLV first)."""
     store = SQLStore(settings.store_url, pool_size=settings.threads)
     store.create_schema()
     processor = build_processor(settings, store)
@@ -57,11 +57,18 @@ def start(reactor: Any, settings: Settings) -> Any:
     )
     tls = ServerContextFactory(TLSFiles(settings.certificate, settings.private_key, settings.ca))
     port = reactor.listenSSL(settings.port, factory, tls, interface=settings.host, backlog=512)
+    ports = [port]
+    if settings.https_port is not None:
+        from kmipd.server.https import build_site
+
+        site = build_site(reactor, pool, processor.process, processor.settings.limits, settings.identity_source)
+        ports.append(reactor.listenSSL(settings.https_port, site, tls, interface=settings.host, backlog=512))
 
     @defer.inlineCallbacks
     def shutdown() -> Any:
         log.info("shutting down: no new connections, finishing %d requests in flight", len(factory.in_flight))
-        yield port.stopListening()
+        for listening in ports:
+            yield listening.stopListening()
         drained = factory.drain()
         timeout = reactor.callLater(settings.shutdown_timeout, drained.cancel)
         try:
@@ -78,4 +85,4 @@ def start(reactor: Any, settings: Settings) -> Any:
         log.info("stopped")
 
     reactor.addSystemEventTrigger("before", "shutdown", shutdown)
-    return port
+    return ports

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kmipd.conformance.runner import CaseResult, explain, run_paths
-from kmipd.conformance.transport import TLSTransport
+from kmipd.conformance.transport import HTTPSTransport, TLSTransport
 from kmipd.conformance.vectors import ENV_VAR, default_root, find_cases
 from tests.integration.conftest import ServerHandle, running_server
 
@@ -43,13 +43,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
 
 @pytest.fixture(scope="module")
 def results(server: ServerHandle) -> dict[str, CaseResult]:
-    transport = TLSTransport(
-        server.host, server.port, ca=server.ca, cert=server.cert("alice"), key=server.key("alice"), timeout=30
-    )
+    files = {"ca": server.ca, "cert": server.cert("alice"), "key": server.key("alice")}
+    transport = TLSTransport(server.host, server.port, timeout=30, **files)
+    # The message-encoding profiles travel over HTTPS, each in its own encoding.
+    https = {
+        prefix: HTTPSTransport(server.host, server.https_port, encoding=encoding, timeout=30, **files)
+        for prefix, encoding in (("MSGENC-HTTPS", "ttlv"), ("MSGENC-XML", "xml"), ("MSGENC-JSON", "json"))
+    }
     try:
-        outcome = run_paths(CASES, transport, explanations=EXPECTED_FAILURES)
+        outcome = run_paths(CASES, transport, explanations=EXPECTED_FAILURES, transports=dict(https))
     finally:
         transport.close()
+        for other in https.values():
+            other.close()
     return {r.name: r for r in outcome}
 
 

@@ -48,6 +48,7 @@ class ServerHandle:
     stderr: Path
     process: subprocess.Popen[bytes] | None = None
     extra: dict[str, Issued] = field(default_factory=dict)
+    https_port: int = 0
 
     def cert(self, identity: str) -> Path:
         return self.certs[identity].certificate
@@ -70,7 +71,7 @@ def make_pki(directory: Path, identities: tuple[str, ...] = IDENTITIES) -> tuple
 
 
 def write_config(directory: Path, port: int, *, admins: tuple[str, ...] = ("admin",),
-                 groups: dict[str, tuple[str, ...]] | None = None) -> Path:
+                 groups: dict[str, tuple[str, ...]] | None = None, https_port: int | None = None) -> Path:
     groups = {"team": ("bob", "carol")} if groups is None else groups
     group_lines = "\n".join(f"{name} = {json.dumps(list(members))}" for name, members in groups.items())
     text = f"""\
@@ -97,6 +98,8 @@ admins = {json.dumps(list(admins))}
 [logging]
 level = "INFO"
 """
+    if https_port is not None:
+        text += f"\n[https]\nport = {https_port}\n"
     path = directory / "kmipd.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -125,7 +128,8 @@ def launch(handle: ServerHandle, *, attempts: int = 5) -> None:
     for attempt in range(attempts):
         if attempt > 0 or not handle.port:
             handle.port = free_port()
-        handle.config = write_config(handle.data_dir, handle.port)
+            handle.https_port = free_port()
+        handle.config = write_config(handle.data_dir, handle.port, https_port=handle.https_port)
         with open(handle.stdout, "ab") as out, open(handle.stderr, "ab") as err:
             process = subprocess.Popen(
                 [sys.executable, "-m", "kmipd", "serve", "--config", str(handle.config)],
@@ -135,7 +139,7 @@ def launch(handle: ServerHandle, *, attempts: int = 5) -> None:
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 break
-            if _accepts(handle.host, handle.port):
+            if _accepts(handle.host, handle.port) and _accepts(handle.host, handle.https_port):
                 handle.process = process
                 return
             time.sleep(0.05)
