@@ -85,6 +85,19 @@ def decode(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Item:
     return item
 
 
+# Item construction and type dispatch are the codec's hot path: items are built with
+# tuple.__new__ (a NamedTuple's own constructor costs twice as much) and the type byte is
+# compared as a plain int, avoiding an enum attribute lookup per comparison.
+_new_item = tuple.__new__
+_TYPE_BY_BYTE: list[ItemType | None] = [None] * 256
+for _member in ItemType:
+    _TYPE_BY_BYTE[_member] = _member
+_STRUCTURE, _INTEGER, _LONG, _BIG, _ENUM, _BOOL, _TEXT, _BYTES, _DATE, _INTERVAL, _DATE_EXT = range(1, 12)
+_FIXED_BY_BYTE = {int(k): v for k, v in _FIXED_LENGTH.items()}
+_FOUR_BYTE_UNSIGNED = frozenset({_ENUM, _INTERVAL})
+_STRINGS = frozenset({_TEXT, _BYTES})
+
+
 class _Decoder:
     """One decoding pass; holds the budget of items left."""
 
@@ -104,9 +117,10 @@ class _Decoder:
             raise TTLVError("too many items in one message", pos)
         word, length = _TAG_TYPE_LEN.unpack_from(data, pos)
         tag = word >> 8
-        item_type = _TYPES.get(word & 0xFF)
+        kind = word & 0xFF
+        item_type = _TYPE_BY_BYTE[kind]
         if item_type is None:
-            raise TTLVError(f"unknown item type 0x{word & 0xFF:02x}", pos + 3)
+            raise TTLVError(f"unknown item type 0x{kind:02x}", pos + 3)
         if tag >> 16 not in (0x42, 0x54):
             raise TTLVError(f"tag 0x{tag:06x} is outside the KMIP and extension ranges", pos)
         start = pos + 8
@@ -115,48 +129,49 @@ class _Decoder:
         if stop > end:
             raise TTLVError(f"item 0x{tag:06x} of length {length} runs past its container", pos)
 
-        if item_type is ItemType.STRUCTURE:
+        if kind == _STRUCTURE:
             if length != padded:
                 raise TTLVError(f"structure 0x{tag:06x} length {length} is not a multiple of 8", pos)
             if depth > self.max_depth:
                 raise TTLVError(f"nesting deeper than {self.max_depth}", pos)
             children = []
             cursor = start
+            child_depth = depth + 1
             while cursor < stop:
-                child, cursor = self.item(cursor, stop, depth + 1)
+                child, cursor = self.item(cursor, stop, child_depth)
                 children.append(child)
-            return Item(tag, item_type, tuple(children)), stop
+            return _new_item(Item, (tag, item_type, tuple(children))), stop
 
-        fixed = _FIXED_LENGTH.get(item_type)
+        fixed = _FIXED_BY_BYTE.get(kind)
         if fixed is not None and length != fixed:
             raise TTLVError(f"{item_type.name} 0x{tag:06x} has length {length}, expected {fixed}", pos)
-        if data[start + length : stop] != _ZERO_PAD[: padded - length]:
+        if padded != length and data[start + length : stop] != _ZERO_PAD[: padded - length]:
             raise TTLVError(f"non-zero padding in 0x{tag:06x}", start + length)
 
         value: int | bool | str | bytes
-        if item_type is ItemType.INTEGER:
-            value = _I32.unpack_from(data, start)[0]
-        elif item_type is ItemType.ENUMERATION or item_type is ItemType.INTERVAL:
+        if kind in _FOUR_BYTE_UNSIGNED:
             value = _U32.unpack_from(data, start)[0]
-        elif item_type is ItemType.BYTE_STRING:
-            value = data[start : start + length]
-        elif item_type is ItemType.TEXT_STRING:
+        elif kind == _TEXT:
             try:
                 value = data[start : start + length].decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise TTLVError(f"text string 0x{tag:06x} is not UTF-8", start + exc.start) from None
-        elif item_type is ItemType.BOOLEAN:
+        elif kind == _INTEGER:
+            value = _I32.unpack_from(data, start)[0]
+        elif kind == _BYTES:
+            value = data[start : start + length]
+        elif kind == _BOOL:
             raw = _I64.unpack_from(data, start)[0]
-            if raw not in (0, 1):
+            if raw != 0 and raw != 1:
                 raise TTLVError(f"boolean 0x{tag:06x} has value {raw}, expected 0 or 1", start)
             value = raw == 1
-        elif item_type is ItemType.BIG_INTEGER:
+        elif kind == _BIG:
             if length == 0 or length % 8:
                 raise TTLVError(f"big integer 0x{tag:06x} length {length} is not a positive multiple of 8", pos)
             value = int.from_bytes(data[start:stop], "big", signed=True)
         else:  # LONG_INTEGER, DATE_TIME, DATE_TIME_EXTENDED: signed 64-bit
             value = _I64.unpack_from(data, start)[0]
-        return Item(tag, item_type, value), stop
+        return _new_item(Item, (tag, item_type, value)), stop
 
 
 def encode(item: Item) -> bytes:
@@ -170,28 +185,32 @@ def encode(item: Item) -> bytes:
     return b"".join(parts)
 
 
+_PACK_I32 = struct.Struct(">ILi4x").pack
+_PACK_U32 = struct.Struct(">ILI4x").pack
+_PACK_I64 = struct.Struct(">ILq").pack
+_PACK_HEAD = _TAG_TYPE_LEN.pack
+
+
 def _encode_into(item: Item, parts: list[bytes]) -> int:
     """Append the encoding of ``item`` to ``parts``; return its encoded size."""
     tag, item_type, value = item
-    head = (tag << 8) | item_type
+    kind = int(item_type)
+    head = (tag << 8) | kind
     try:
-        if item_type is ItemType.STRUCTURE:
+        if kind == _STRUCTURE:
             index = len(parts)
             parts.append(b"")  # placeholder for the header, filled once the length is known
             length = 0
             for child in value:  # type: ignore[union-attr]
                 assert isinstance(child, Item)
                 length += _encode_into(child, parts)
-            parts[index] = _TAG_TYPE_LEN.pack(head, length)
+            parts[index] = _PACK_HEAD(head, length)
             return length + 8
-        if item_type is ItemType.INTEGER:
-            parts.append(_TAG_TYPE_LEN.pack(head, 4) + _I32.pack(value) + b"\0\0\0\0")
+        if kind in _FOUR_BYTE_UNSIGNED:
+            parts.append(_PACK_U32(head, 4, value))
             return 16
-        if item_type is ItemType.ENUMERATION or item_type is ItemType.INTERVAL:
-            parts.append(_TAG_TYPE_LEN.pack(head, 4) + _U32.pack(value) + b"\0\0\0\0")
-            return 16
-        if item_type is ItemType.TEXT_STRING or item_type is ItemType.BYTE_STRING:
-            if item_type is ItemType.TEXT_STRING:
+        if kind in _STRINGS:
+            if kind == _TEXT:
                 if not isinstance(value, str):
                     raise TTLVError(f"TEXT_STRING 0x{tag:06x} needs a str, got {type(value).__name__}")
                 raw = value.encode("utf-8")
@@ -200,21 +219,23 @@ def _encode_into(item: Item, parts: list[bytes]) -> int:
             else:
                 raise TTLVError(f"BYTE_STRING 0x{tag:06x} needs bytes, got {type(value).__name__}")
             length = len(raw)
-            pad = (8 - length % 8) % 8
-            parts.append(_TAG_TYPE_LEN.pack(head, length) + raw + _ZERO_PAD[:pad])
+            pad = -length & 7
+            parts.append(_PACK_HEAD(head, length) + raw + _ZERO_PAD[:pad])
             return 8 + length + pad
-        if item_type is ItemType.BOOLEAN:
-            parts.append(_TAG_TYPE_LEN.pack(head, 8) + _I64.pack(1 if value else 0))
+        if kind == _INTEGER:
+            parts.append(_PACK_I32(head, 4, value))
             return 16
-        if item_type is ItemType.BIG_INTEGER:
+        if kind == _BOOL:
+            parts.append(_PACK_I64(head, 8, 1 if value else 0))
+            return 16
+        if kind == _BIG:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise TTLVError(f"BIG_INTEGER 0x{tag:06x} needs an int, got {type(value).__name__}")
             size = max(8, ((value if value >= 0 else ~value).bit_length() + 1 + 63) // 64 * 8)
-            number = value
-            parts.append(_TAG_TYPE_LEN.pack(head, size) + number.to_bytes(size, "big", signed=True))
+            parts.append(_PACK_HEAD(head, size) + value.to_bytes(size, "big", signed=True))
             return 8 + size
         # LONG_INTEGER, DATE_TIME, DATE_TIME_EXTENDED
-        parts.append(_TAG_TYPE_LEN.pack(head, 8) + _I64.pack(value))
+        parts.append(_PACK_I64(head, 8, value))
         return 16
     except UnicodeEncodeError:
         raise TTLVError(f"TEXT_STRING 0x{tag:06x} is not encodable as UTF-8") from None
