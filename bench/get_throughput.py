@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
+import re
 import selectors
 import signal
 import socket
@@ -171,7 +173,7 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float) 
     raise RuntimeError(f"nothing listening on port {port} after {timeout:g} s")
 
 
-def start_kmipd(work: Path, pki: Path) -> Server:
+def start_kmipd(work: Path, pki: Path, workers: int = 1) -> Server:
     """``python -m kmipd serve --config`` on a free port, WARNING logging, fresh SQLite DB."""
     config = work / "kmipd.toml"
     config.write_text(textwrap.dedent(f"""\
@@ -192,13 +194,16 @@ def start_kmipd(work: Path, pki: Path) -> Server:
         """))
     log = work / "kmipd.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "kmipd", "serve", "--config", str(config)],
+        [sys.executable, "-m", "kmipd", "serve", "--config", str(config), "--workers", str(workers)],
         stdout=subprocess.PIPE, stderr=log.open("wb"), start_new_session=True,
     )
     server = Server("kmipd", process, 0, log)
     try:
         line = _wait_for_line(process, b"listening on", timeout=30)
-        server.port = int(line.rsplit(b":", 1)[1])
+        match = re.search(rb"listening on [^ ]+:(\d+)", line)
+        if match is None:
+            raise RuntimeError(f"unexpected start-up line {line!r}")
+        server.port = int(match.group(1))
         _wait_for_port(server.port, process, timeout=10)
     except Exception:
         server.stop()
@@ -280,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,16", help="comma-separated connection counts (default 1,16)")
     parser.add_argument("--tls", choices=("1.2", "1.3"), default="1.2", help="TLS version (default 1.2)")
     parser.add_argument("--pykmip", action="store_true", help="also measure PyKMIP 0.11's server")
+    parser.add_argument("--workers", default="1,2",
+                        help="comma-separated kmipd worker-process counts to measure (default 1,2)")
     args = parser.parse_args(argv)
     args.concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
     if args.quick:
@@ -297,17 +304,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kmipd-bench-") as tmp:
         pki = Path(tmp) / "pki"
         ensure_dev_pki(pki)
-        targets = [("kmipd", start_kmipd)]
+        worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
+        targets = [(f"kmipd ({w} worker{'s' if w > 1 else ''})", functools.partial(start_kmipd, workers=w))
+                   for w in worker_counts]
         if args.pykmip:
             targets.append(("PyKMIP 0.11", start_pykmip))
         for name, start in targets:
-            work = Path(tmp) / name.split()[0].lower()
+            work = Path(tmp) / re.sub(r"[^a-z0-9]+", "-", name.lower())
             work.mkdir()
             try:
                 server = start(work, pki)
             except Exception as exc:
                 notes.append(f"- {name}: could not be started: {exc}. {_tail(work)}")
-                failed |= name == "kmipd"
+                failed |= name.startswith("kmipd")
                 continue
             try:
                 results = bench_server(server, pki, args)
@@ -333,12 +342,15 @@ def main(argv: list[str] | None = None) -> int:
     print(TABLE_HEADER)
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     print("\n".join(rows))
-    if "kmipd" in ops_by_server and "PyKMIP 0.11" in ops_by_server:
+    if "PyKMIP 0.11" in ops_by_server:
         print()
-        for c, ops in ops_by_server["kmipd"].items():
-            other = ops_by_server["PyKMIP 0.11"].get(c)
-            if other:
-                print(f"- kmipd / PyKMIP ops/s at C={c}: **{ops / other:.1f}×**")
+        for name, by_c in ops_by_server.items():
+            if not name.startswith("kmipd"):
+                continue
+            for c, ops in by_c.items():
+                other = ops_by_server["PyKMIP 0.11"].get(c)
+                if other:
+                    print(f"- {name} / PyKMIP ops/s at C={c}: **{ops / other:.1f}×**")
     if notes:
         print()
         print("\n".join(notes))

@@ -31,6 +31,7 @@ class Settings:
     port: int = 5696
     https_port: int | None = None
     threads: int = 8
+    workers: int = 0
     max_message_size: int = 1 << 20
     max_depth: int = 32
     max_items: int = 100_000
@@ -85,6 +86,7 @@ def _path(table: dict[str, Any], section: str, key: str, base: Path, *, must_exi
 
 _KNOWN = {
     "server": {
+        "workers",
         "host",
         "port",
         "threads",
@@ -141,6 +143,7 @@ def parse_settings(data: dict[str, Any], base: Path) -> Settings:
         port=_int(server, "server", "port", 5696, 0, 65535),
         https_port=_int(https, "https", "port", 0, 0, 65535) if "port" in https else None,
         threads=_int(server, "server", "threads", 8, 1, 256),
+        workers=_int(server, "server", "workers", 0, 0, 64),
         max_message_size=_int(server, "server", "max_message_size", 1 << 20, 64, 64 << 20),
         max_depth=_int(server, "server", "max_depth", 32, 4, 256),
         max_items=_int(server, "server", "max_items", 100_000, 16, 10_000_000),

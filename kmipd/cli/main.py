@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--config", type=Path, help="TOML configuration file")
     source.add_argument("--dev", action="store_true", help="development mode: generated certificates, SQLite")
     serve.add_argument("--port", type=int, help="port to listen on (overrides the config; 0 picks a free one)")
+    serve.add_argument("--workers", type=int, help="worker processes (0: one per core; overrides the config)")
+    serve.add_argument("--listen-fds", help=argparse.SUPPRESS)
     serve.add_argument(
         "--data-dir", type=Path, default=Path("kmipd-dev"), help="development data directory (default: ./kmipd-dev)"
     )
@@ -108,29 +110,65 @@ def _serve(args: argparse.Namespace) -> int:
         settings = replace(settings, port=args.port)
         if args.dev:
             settings = replace(settings, https_port=args.port + 1 if args.port else 0)
+    if args.workers is not None:
+        if not 0 <= args.workers <= 64:
+            raise ConfigError("--workers", "must be from 0 (one per core) to 64")
+        settings = replace(settings, workers=args.workers)
     logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
+        stream=sys.stderr,
     )
-    from twisted.internet import reactor as installed_reactor
+    if args.listen_fds:
+        return _run_worker(settings, args.listen_fds)
 
-    reactor: Any = installed_reactor
+    from kmipd.server.supervisor import Supervisor, bind_listeners, default_workers, prepare_store
 
-    from kmipd.server.app import start
-
+    workers = settings.workers or default_workers()
+    if workers == 1:
+        return _run_worker(settings, None, announce=args)
     try:
-        ports = start(reactor, settings)
+        sockets = bind_listeners(settings)
+        prepare_store(settings)
     except OSError as exc:
         print(f"kmipd: cannot start: {exc}", file=sys.stderr)
         return 1
-    actual = ports[0].getHost().port
+    _announce(args, settings, [s.getsockname()[1] for s in sockets], workers)
+    worker_argv = ["serve", "--workers", "1"]
+    worker_argv += ["--dev", "--data-dir", str(args.data_dir)] if args.dev else ["--config", str(args.config)]
+    return Supervisor(worker_argv, sockets, workers).run()
+
+
+def _announce(args: argparse.Namespace, settings: Settings, ports: list[int], workers: int) -> None:
     if args.dev:
-        _print_client_settings(args.data_dir, actual)
-    print(f"kmipd {__version__} listening on {settings.host}:{actual}", flush=True)
+        _print_client_settings(args.data_dir, ports[0])
+    print(f"kmipd {__version__} listening on {settings.host}:{ports[0]} ({workers} worker processes)", flush=True)
     if len(ports) > 1:
-        print(
-            f"kmipd {__version__} serving KMIP over HTTPS on https://{settings.host}:{ports[1].getHost().port}/kmip",
-            flush=True,
-        )
+        print(f"kmipd {__version__} serving KMIP over HTTPS on https://{settings.host}:{ports[1]}/kmip", flush=True)
+
+
+def _run_worker(settings: Settings, listen_fds: str | None, announce: argparse.Namespace | None = None) -> int:
+    """One reactor: on sockets inherited from the supervisor, or on ports it opens itself."""
+    import socket
+
+    from twisted.internet import reactor as installed_reactor
+
+    from kmipd.server.app import start
+
+    reactor: Any = installed_reactor
+    sockets = None
+    if listen_fds:
+        try:
+            sockets = [socket.socket(fileno=int(fd)) for fd in listen_fds.split(",")]
+        except (ValueError, OSError) as exc:
+            raise ConfigError("--listen-fds", f"not inherited listening sockets: {exc}") from None
+    try:
+        ports = start(reactor, settings, sockets)
+    except OSError as exc:
+        print(f"kmipd: cannot start: {exc}", file=sys.stderr)
+        return 1
+    if announce is not None:
+        _announce(announce, settings, [p.getHost().port for p in ports], 1)
     reactor.run()
     return 0
 

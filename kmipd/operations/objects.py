@@ -80,8 +80,13 @@ class ManagedObject:
         return [a.value for a in self.attributes if a.name == name]
 
     def first(self, name: str) -> Item | None:
-        """The value of instance 0 of ``name``."""
-        for attribute in self.attributes:
+        """The value of instance 0 of ``name`` (decoding only that one while nothing has changed)."""
+        if self._attributes is None:
+            for stored in self.stored.attributes:
+                if stored.name == name:
+                    return decode(stored.value)
+            return None
+        for attribute in self._attributes:
             if attribute.name == name:
                 return attribute.value
         return None

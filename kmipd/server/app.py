@@ -9,9 +9,11 @@ SIGTERM/SIGINT the port stops accepting, requests in flight are answered
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 from twisted.internet import defer
+from twisted.protocols.tls import TLSMemoryBIOFactory
 from twisted.python.threadpool import ThreadPool
 
 from kmipd.clock import SystemClock, SystemEntropy
@@ -40,10 +42,15 @@ def build_processor(settings: Settings, store: SQLStore) -> Processor:
     )
 
 
-def start(reactor: Any, settings: Settings) -> list[Any]:
-    """Open the store, listen, and arrange a graceful shutdown. Returns the listening ports (TTLV first)."""
+def start(reactor: Any, settings: Settings, sockets: list[socket.socket] | None = None) -> list[Any]:
+    """Open the store, listen, and arrange a graceful shutdown. Returns the listening ports (TTLV first).
+
+    ``sockets`` are listening sockets made by the supervisor (TTLV first, then HTTPS when
+    configured) and shared by every worker process; without them the ports are opened here.
+    """
     store = SQLStore(settings.store_url, pool_size=settings.threads)
-    store.create_schema()
+    if sockets is None:
+        store.create_schema()
     processor = build_processor(settings, store)
     pool = ThreadPool(minthreads=1, maxthreads=settings.threads, name="kmipd-workers")
     pool.start()
@@ -56,13 +63,27 @@ def start(reactor: Any, settings: Settings) -> list[Any]:
         max_pending=settings.max_pending,
     )
     tls = ServerContextFactory(TLSFiles(settings.certificate, settings.private_key, settings.ca))
-    port = reactor.listenSSL(settings.port, factory, tls, interface=settings.host, backlog=512)
-    ports = [port]
+    factories: list[Any] = [factory]
     if settings.https_port is not None:
         from kmipd.server.https import build_site
 
-        site = build_site(reactor, pool, processor.process, processor.settings.limits, settings.identity_source)
-        ports.append(reactor.listenSSL(settings.https_port, site, tls, interface=settings.host, backlog=512))
+        factories.append(
+            build_site(reactor, pool, processor.process, processor.settings.limits, settings.identity_source)
+        )
+    tls_any: Any = tls  # a zope-declared IOpenSSLContextFactory, which mypy cannot see
+    if sockets is None:
+        numbers = [settings.port] + ([settings.https_port] if settings.https_port is not None else [])
+        ports = [
+            reactor.listenSSL(number, served, tls, interface=settings.host, backlog=512)
+            for number, served in zip(numbers, factories, strict=True)
+        ]
+    else:
+        ports = [
+            reactor.adoptStreamPort(sock.fileno(), sock.family, TLSMemoryBIOFactory(tls_any, False, served))
+            for sock, served in zip(sockets, factories, strict=True)
+        ]
+        for sock in sockets:
+            sock.close()  # the reactor holds its own duplicate
 
     @defer.inlineCallbacks
     def shutdown() -> Any:
