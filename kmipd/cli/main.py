@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--dev", action="store_true", help="development mode: generated certificates, SQLite")
     serve.add_argument("--port", type=int, help="port to listen on (overrides the config; 0 picks a free one)")
     serve.add_argument("--workers", type=int, help="worker processes (0: one per core; overrides the config)")
-    serve.add_argument("--listen-fds", help=argparse.SUPPRESS)
+    serve.add_argument("--reuse-ports", help=argparse.SUPPRESS)
     serve.add_argument(
         "--data-dir", type=Path, default=Path("kmipd-dev"), help="development data directory (default: ./kmipd-dev)"
     )
@@ -119,8 +119,8 @@ def _serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
         stream=sys.stderr,
     )
-    if args.listen_fds:
-        return _run_worker(settings, args.listen_fds)
+    if args.reuse_ports:
+        return _run_worker(settings, args.reuse_ports)
 
     from kmipd.server.supervisor import Supervisor, bind_listeners, default_workers, prepare_store
 
@@ -128,7 +128,7 @@ def _serve(args: argparse.Namespace) -> int:
     if workers == 1:
         return _run_worker(settings, None, announce=args)
     try:
-        sockets = bind_listeners(settings)
+        sockets = bind_listeners(settings, listen=False)  # reserves the ports; the workers listen
         prepare_store(settings)
     except OSError as exc:
         print(f"kmipd: cannot start: {exc}", file=sys.stderr)
@@ -147,24 +147,22 @@ def _announce(args: argparse.Namespace, settings: Settings, ports: list[int], wo
         print(f"kmipd {__version__} serving KMIP over HTTPS on https://{settings.host}:{ports[1]}/kmip", flush=True)
 
 
-def _run_worker(settings: Settings, listen_fds: str | None, announce: argparse.Namespace | None = None) -> int:
-    """One reactor: on sockets inherited from the supervisor, or on ports it opens itself."""
-    import socket
-
+def _run_worker(settings: Settings, reuse_ports: str | None, announce: argparse.Namespace | None = None) -> int:
+    """One reactor: on the supervisor's ports (shared with SO_REUSEPORT), or on ports it opens itself."""
     from twisted.internet import reactor as installed_reactor
 
     from kmipd.server.app import start
+    from kmipd.server.supervisor import bind_listeners
 
     reactor: Any = installed_reactor
-    sockets = None
-    if listen_fds:
-        try:
-            sockets = [socket.socket(fileno=int(fd)) for fd in listen_fds.split(",")]
-        except (ValueError, OSError) as exc:
-            raise ConfigError("--listen-fds", f"not inherited listening sockets: {exc}") from None
     try:
+        sockets = None
+        if reuse_ports:
+            numbers = [int(p) for p in reuse_ports.split(",")]
+            settings = replace(settings, port=numbers[0], https_port=numbers[1] if len(numbers) > 1 else None)
+            sockets = bind_listeners(settings)
         ports = start(reactor, settings, sockets)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         print(f"kmipd: cannot start: {exc}", file=sys.stderr)
         return 1
     if announce is not None:

@@ -45,8 +45,8 @@ def build_processor(settings: Settings, store: SQLStore) -> Processor:
 def start(reactor: Any, settings: Settings, sockets: list[socket.socket] | None = None) -> list[Any]:
     """Open the store, listen, and arrange a graceful shutdown. Returns the listening ports (TTLV first).
 
-    ``sockets`` are listening sockets made by the supervisor (TTLV first, then HTTPS when
-    configured) and shared by every worker process; without them the ports are opened here.
+    ``sockets`` are listening sockets on ports shared by every worker process (SO_REUSEPORT;
+    TTLV first, then HTTPS when configured); without them the ports are opened here.
     """
     store = SQLStore(settings.store_url, pool_size=settings.threads)
     if sockets is None:

@@ -1,9 +1,11 @@
-"""Several worker processes sharing the listening sockets, so that the server uses every core.
+"""Several worker processes sharing the listening ports, so that the server uses every core.
 
-One Twisted reactor runs on one core. The supervisor binds the listening
-sockets, prepares the store, and starts ``workers`` copies of ``kmipd serve``
-that inherit those sockets: the kernel hands each new connection to whichever
-worker accepts it first. Every guarantee holds across workers because it lives
+One Twisted reactor runs on one core. The supervisor reserves the ports (bound
+with SO_REUSEPORT, not listening), prepares the store, and starts ``workers``
+copies of ``kmipd serve``, each listening on the same ports with SO_REUSEPORT:
+the kernel spreads new connections evenly over the workers (a single shared
+listening socket lets whichever reactor wakes first accept a whole burst, which
+left one worker with most connections). Every guarantee holds across workers because it lives
 in the store (a commit is durable before a worker answers; SQLite serialises
 writers across processes). The supervisor forwards SIGTERM/SIGINT for a
 graceful stop and restarts a worker that dies unexpectedly.
@@ -29,16 +31,18 @@ log = logging.getLogger("kmipd.supervisor")
 RESTART_DELAY = 1.0
 
 
-def bind_listeners(settings: Settings) -> list[socket.socket]:
-    """The TTLV listening socket, and the HTTPS one when configured, bound and listening."""
+def bind_listeners(settings: Settings, *, listen: bool = True) -> list[socket.socket]:
+    """The TTLV socket, and the HTTPS one when configured, bound with SO_REUSEPORT (and listening)."""
     numbers = [settings.port] + ([settings.https_port] if settings.https_port is not None else [])
     sockets = []
     for number in numbers:
         info = socket.getaddrinfo(settings.host, number, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(info[0], socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(info[4])
-        sock.listen(512)
+        if listen:
+            sock.listen(512)
         sock.setblocking(False)
         sockets.append(sock)
     return sockets
@@ -55,9 +59,9 @@ class Supervisor:
         self.stopping = False
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        fds = [s.fileno() for s in self.sockets]
-        argv = [sys.executable, "-m", "kmipd", *self.worker_argv, "--listen-fds", ",".join(map(str, fds))]
-        return subprocess.Popen(argv, pass_fds=fds)
+        ports = [str(s.getsockname()[1]) for s in self.sockets]
+        argv = [sys.executable, "-m", "kmipd", *self.worker_argv, "--reuse-ports", ",".join(ports)]
+        return subprocess.Popen(argv)
 
     def _signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.stopping:  # forward once: a second signal must not interrupt the workers' graceful stop

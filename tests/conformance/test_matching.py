@@ -371,7 +371,8 @@ def _walk(item: Item):  # type: ignore[no-untyped-def]
 
 
 def test_wrong_result_status(run) -> None:  # type: ignore[no-untyped-def]
-    difference = failed(run(lifecycle_messages(), CREATE, set_value(Tag.RESULT_STATUS, ResultStatus.OPERATION_FAILED)), CREATE)
+    change = set_value(Tag.RESULT_STATUS, ResultStatus.OPERATION_FAILED)
+    difference = failed(run(lifecycle_messages(), CREATE, change), CREATE)
     assert difference == f"{BATCH}/Result Status: expected Success, got OperationFailed"
 
 
@@ -552,7 +553,9 @@ def test_server_correlation_value_of_the_wrong_type_is_rejected(run) -> None:  #
         return tree._replace(value=tuple(new_header if c is header else c for c in tree.children))
 
     difference = failed(run(messages, CREATE, add_integer_correlation), CREATE)
-    assert difference == "/Response Message/Response Header/Server Correlation Value: expected type TEXT_STRING, got INTEGER"
+    assert difference == (
+        "/Response Message/Response Header/Server Correlation Value: expected type TEXT_STRING, got INTEGER"
+    )
 
 
 def test_required_header_fields_may_not_be_absent(run) -> None:  # type: ignore[no-untyped-def]
@@ -627,7 +630,8 @@ def test_generated_key_material_must_be_a_byte_string(run) -> None:  # type: ign
 
 def test_open_ended_get_attributes_may_list_more(run) -> None:  # type: ignore[no-untyped-def]
     """GetAttributes naming no attribute asks for all: the server may hold more than the case shows."""
-    messages = lifecycle_messages()[:2] + [
+    messages = [
+        *lifecycle_messages()[:2],
         request("GetAttributes", uid()),
         response("GetAttributes", uid() + attribute("Cryptographic Length", "Integer", "256")),
     ]

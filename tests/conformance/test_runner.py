@@ -282,7 +282,10 @@ def test_markdown_has_one_row_per_case() -> None:
     lines = text.splitlines()
     start = lines.index("## Cases")
     rows = [line for line in lines[start + 4 :] if line]
-    assert lines[start + 2 : start + 4] == ["| case | result | first difference | reason |", "| --- | --- | --- | --- |"]
+    assert lines[start + 2 : start + 4] == [
+        "| case | result | first difference | reason |",
+        "| --- | --- | --- | --- |",
+    ]
     assert [_cells(r)[0] for r in rows] == ["SYN-M-1-14", "SYN-M-2-14", "SYN-O-1-14", "CS-BC-M-1-21", "BROKEN"]
     assert all(len(_cells(r)) == 4 for r in rows), rows
     cells = {(c := _cells(r))[0]: c for r in rows}
