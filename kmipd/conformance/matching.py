@@ -114,7 +114,8 @@ class Session:
             if match is None:
                 raise Mismatch(f"unreadable placeholder {text}")
             if match.group("name") == "NOW":
-                return int(self.now) + int(match.group("offset") or 0)
+                seconds = int(self.now) + int(match.group("offset") or 0)
+                return seconds * 1_000_000 if item_type is ItemType.DATE_TIME_EXTENDED else seconds
             key = text
             if key not in self.captured:
                 raise Mismatch(f"request uses {text}, which no earlier response provided")
@@ -231,7 +232,7 @@ class Session:
                 self._compare_query(payload, actual.find(Tag.RESPONSE_PAYLOAD), path)
                 want = [c for c in want if c.tag != Tag.RESPONSE_PAYLOAD]
                 have = [c for c in have if c.tag != Tag.RESPONSE_PAYLOAD]
-        if expected.tag in _SERVER_SPECIFIC_TAGS:
+        if expected.tag in _SERVER_SPECIFIC_TAGS or expected.tag == Tag.SERVER_CORRELATION_VALUE:
             return
         if expected.tag == Tag.ATTRIBUTE:
             name = expected.find(Tag.ATTRIBUTE_NAME)
@@ -278,7 +279,9 @@ class Session:
                     self._compare(wanted, candidate, path, random_material=random_material)
                 except Mismatch as exc:
                     self.captured = snapshot
-                    failure = failure or exc
+                    # Report the candidate that is the same attribute, not the first one tried.
+                    if failure is None or _same_attribute(wanted, candidate):
+                        failure = exc
                     continue
                 del remaining[index]
                 break
@@ -338,6 +341,14 @@ class Session:
             for tag in (Tag.UNIQUE_IDENTIFIER, Tag.PRIVATE_KEY_UNIQUE_IDENTIFIER, Tag.PUBLIC_KEY_UNIQUE_IDENTIFIER):
                 for uid in payload.find_all(tag):
                     self.generated.add(str(uid.value))
+
+
+def _same_attribute(a: Item, b: Item) -> bool:
+    """Whether two 1.x ``Attribute`` structures name the same attribute (other items: same tag)."""
+    if a.tag != Tag.ATTRIBUTE:
+        return a.tag == b.tag
+    name_a, name_b = a.find(Tag.ATTRIBUTE_NAME), b.find(Tag.ATTRIBUTE_NAME)
+    return name_a is not None and name_b is not None and name_a.value == name_b.value
 
 
 def _all_attribute_requests(request: Item | None) -> set[int]:

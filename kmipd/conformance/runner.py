@@ -93,7 +93,7 @@ def run_paths(
     for path in paths:
         try:
             case = load_case(path)
-        except (ValueError, OSError) as exc:
+        except (ValueError, OSError, SyntaxError) as exc:  # xml.etree's ParseError is a SyntaxError
             results.append(CaseResult(path.stem, "?", "?", False, False, 0, 0, f"unreadable test case: {exc}"))
             continue
         chosen = next((t for prefix, t in (transports or {}).items() if case.name.startswith(prefix)), transport)
@@ -164,5 +164,6 @@ def markdown(results: list[CaseResult], *, command: str, server: str) -> str:
         else:
             where = f"exchange {r.failed_at} ({r.operation}): " if r.failed_at else ""
             difference = (where + r.difference).replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {r.name} | **fail** | {difference} | {r.explanation or 'no reason documented'} |")
+            reason = (r.explanation or "no reason documented").replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| {r.name} | **fail** | {difference} | {reason} |")
     return "\n".join(lines) + "\n"

@@ -71,6 +71,8 @@ def load_case(path: Path) -> TestCase:
         if len(pair) != 2 or pair[0].tag != "RequestMessage" or pair[1].tag != "ResponseMessage":
             raise ValueError(f"{path.name}: message {index + 1} is not a request followed by its response")
         exchanges.append(Exchange(pair[0], pair[1]))
+    if not exchanges:
+        raise ValueError(f"{path.name}: no request/response messages (not a KMIP test case)")
     profile, mandatory, version = classify(path.stem)
     return TestCase(path.stem, path, profile, mandatory, version, tuple(exchanges))
 

@@ -577,11 +577,6 @@ def test_attribute_order_differs_and_a_value_is_wrong(run) -> None:  # type: ign
     assert difference.startswith(PAYLOAD)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: matching.Session._compare_unordered reports the first candidate's mismatch "
-    "(an unrelated attribute's name) instead of the value difference of the attribute with the same name",
-)
 def test_attribute_order_differs_and_a_value_is_wrong_names_the_values(run) -> None:  # type: ignore[no-untyped-def]
     change = compose(
         in_payload(reverse_attributes),
@@ -647,11 +642,6 @@ def test_query_must_list_the_object_types_the_case_uses(run) -> None:  # type: i
     assert difference == f"{PAYLOAD}: the server does not list SymmetricKey"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: matching.Session.request fills $NOW with POSIX seconds whatever the item type; "
-    "a Date-Time Extended needs microseconds",
-)
 def test_now_in_a_date_time_extended_request_field(run, processor) -> None:  # type: ignore[no-untyped-def]
     seen: list[Item] = []
 

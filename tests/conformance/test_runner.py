@@ -170,22 +170,14 @@ def test_run_paths_reports_each_case(tmp_path: Path, live: Processor) -> None:
     )
     assert by_name["SYN-M-2-14"].operation == "Get"
     assert not by_name["SYN-O-1-14"].passed and by_name["SYN-O-1-14"].explanation == "documented"
-    # A file without exchanges is a case with nothing to check: it passes vacuously.
-    assert by_name["SYN-M-3-14"].passed and by_name["SYN-M-3-14"].exchanges == 0
-    for name in ("SYN-M-4-14", "SYN-M-5-14"):
+    # A file without exchanges is not a test case: reported, never a vacuous pass.
+    for name in ("SYN-M-3-14", "SYN-M-4-14", "SYN-M-5-14"):
         assert not by_name[name].passed
         assert by_name[name].difference.startswith("unreadable test case: ")
         assert by_name[name].exchanges == 0
-    assert summary(results) == {("1.4", "SYN"): (2, 4), ("?", "?"): (0, 2)}
+    assert summary(results) == {("1.4", "SYN"): (1, 3), ("?", "?"): (0, 3)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=SyntaxError,
-    reason="BUG: runner.run_paths catches (ValueError, OSError) around load_case, but a malformed XML file "
-    "raises xml.etree.ElementTree.ParseError (a SyntaxError): the whole run aborts instead of reporting "
-    "the file as an unreadable test case",
-)
 def test_run_paths_reports_malformed_xml_as_a_failure(tmp_path: Path, live: Processor) -> None:
     broken = tmp_path / "SYN-M-3-14.xml"
     broken.write_text("<KMIP><RequestMessage>", encoding="utf-8")
@@ -320,11 +312,6 @@ def test_markdown_of_no_results() -> None:
     assert "**0 of 0 test cases pass; 0 fail without a documented reason.**" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: runner.markdown escapes '|' and newlines in the difference but not in the explanation, "
-    "so a reason containing '|' or a newline breaks the table row",
-)
 def test_markdown_escapes_the_explanation() -> None:
     result = CaseResult("SYN-M-1-14", "SYN", "1.4", True, False, 1, 1, "x", "Get", "needs A | B\nsee issue 7")
     lines = markdown([result], command="c", server="s").splitlines()
