@@ -30,7 +30,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5696
     https_port: int | None = None
-    threads: int = 8
+    threads: int = 2
     workers: int = 0
     max_message_size: int = 1 << 20
     max_depth: int = 32
@@ -142,7 +142,7 @@ def parse_settings(data: dict[str, Any], base: Path) -> Settings:
         host=_str(server, "server", "host", "127.0.0.1"),
         port=_int(server, "server", "port", 5696, 0, 65535),
         https_port=_int(https, "https", "port", 0, 0, 65535) if "port" in https else None,
-        threads=_int(server, "server", "threads", 8, 1, 256),
+        threads=_int(server, "server", "threads", 2, 1, 256),
         workers=_int(server, "server", "workers", 0, 0, 64),
         max_message_size=_int(server, "server", "max_message_size", 1 << 20, 64, 64 << 20),
         max_depth=_int(server, "server", "max_depth", 32, 4, 256),

@@ -78,7 +78,7 @@ def test_valid_file(pki):
 
 def test_minimal_file_gets_defaults(pki):
     settings = load_settings(_write(pki, TLS))
-    assert (settings.host, settings.port, settings.threads, settings.log_level) == ("127.0.0.1", 5696, 8, "INFO")
+    assert (settings.host, settings.port, settings.threads, settings.log_level) == ("127.0.0.1", 5696, 2, "INFO")
     assert settings.identity_source == "cn"
     assert settings.admins == frozenset() and settings.groups == {}
     assert settings.store_url == f"sqlite:///{pki.resolve() / 'kmipd.db'}"
