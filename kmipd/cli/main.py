@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (overrides the config; 0 picks a free one)")
     serve.add_argument("--workers", type=int, help="worker processes (0: one per core; overrides the config)")
     serve.add_argument("--reuse-ports", help=argparse.SUPPRESS)
+    serve.add_argument("--supervisor", type=int, help=argparse.SUPPRESS)
     serve.add_argument(
         "--data-dir", type=Path, default=Path("kmipd-dev"), help="development data directory (default: ./kmipd-dev)"
     )
@@ -120,18 +121,20 @@ def _serve(args: argparse.Namespace) -> int:
         stream=sys.stderr,
     )
     if args.reuse_ports:
-        return _run_worker(settings, args.reuse_ports)
+        return _run_worker(settings, args.reuse_ports, supervisor=args.supervisor)
 
     from kmipd.server.supervisor import Supervisor, bind_listeners, default_workers, prepare_store
+    from kmipd.server.tls import ServerContextFactory, TLSFiles
 
     workers = settings.workers or default_workers()
     if workers == 1:
         return _run_worker(settings, None, announce=args)
     try:
+        ServerContextFactory(TLSFiles(settings.certificate, settings.private_key, settings.ca))  # fail early
         sockets = bind_listeners(settings, listen=False)  # reserves the ports; the workers listen
         prepare_store(settings)
-    except OSError as exc:
-        print(f"kmipd: cannot start: {exc}", file=sys.stderr)
+    except Exception as exc:
+        print(f"kmipd: cannot start: {_describe(exc)}", file=sys.stderr)
         return 1
     _announce(args, settings, [s.getsockname()[1] for s in sockets], workers)
     worker_argv = ["serve", "--workers", "1"]
@@ -147,7 +150,12 @@ def _announce(args: argparse.Namespace, settings: Settings, ports: list[int], wo
         print(f"kmipd {__version__} serving KMIP over HTTPS on https://{settings.host}:{ports[1]}/kmip", flush=True)
 
 
-def _run_worker(settings: Settings, reuse_ports: str | None, announce: argparse.Namespace | None = None) -> int:
+def _run_worker(
+    settings: Settings,
+    reuse_ports: str | None,
+    announce: argparse.Namespace | None = None,
+    supervisor: int | None = None,
+) -> int:
     """One reactor: on the supervisor's ports (shared with SO_REUSEPORT), or on ports it opens itself."""
     from twisted.internet import reactor as installed_reactor
 
@@ -162,13 +170,41 @@ def _run_worker(settings: Settings, reuse_ports: str | None, announce: argparse.
             settings = replace(settings, port=numbers[0], https_port=numbers[1] if len(numbers) > 1 else None)
             sockets = bind_listeners(settings)
         ports = start(reactor, settings, sockets)
-    except (OSError, ValueError) as exc:
-        print(f"kmipd: cannot start: {exc}", file=sys.stderr)
+    except Exception as exc:
+        print(f"kmipd: cannot start: {_describe(exc)}", file=sys.stderr)
         return 1
     if announce is not None:
         _announce(announce, settings, [p.getHost().port for p in ports], 1)
+    if supervisor is not None:
+        _stop_with_supervisor(reactor, supervisor)
     reactor.run()
     return 0
+
+
+def _describe(exc: Exception) -> str:
+    """A start-up failure in one line (SQLAlchemy errors carry the driver's message in ``orig``)."""
+    original = getattr(exc, "orig", None)
+    return str(original if original is not None else exc).splitlines()[0]
+
+
+def _stop_with_supervisor(reactor: Any, parent: int) -> None:
+    """A worker stops (gracefully) when its supervisor is gone, even if the supervisor was SIGKILLed.
+
+    The supervisor's pid comes on the command line: reading the parent at start-up would
+    miss a supervisor that died while the worker was still starting.
+    """
+    import os
+
+    from twisted.internet.task import LoopingCall
+
+    def check() -> None:
+        if os.getppid() != parent:
+            logging.getLogger("kmipd").warning("supervisor %d is gone; stopping", parent)
+            watch.stop()
+            reactor.stop()
+
+    watch = LoopingCall(check)
+    reactor.callWhenRunning(watch.start, 0.5, now=True)
 
 
 def _dev_certs(args: argparse.Namespace) -> int:

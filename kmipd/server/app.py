@@ -48,12 +48,14 @@ def start(reactor: Any, settings: Settings, sockets: list[socket.socket] | None 
     ``sockets`` are listening sockets on ports shared by every worker process (SO_REUSEPORT;
     TTLV first, then HTTPS when configured); without them the ports are opened here.
     """
+    # Everything that can fail on bad settings comes first, before any thread is started:
+    # a started pool would keep a failed process alive.
+    tls = ServerContextFactory(TLSFiles(settings.certificate, settings.private_key, settings.ca))
     store = SQLStore(settings.store_url, pool_size=settings.threads)
     if sockets is None:
         store.create_schema()
     processor = build_processor(settings, store)
     pool = ThreadPool(minthreads=1, maxthreads=settings.threads, name="kmipd-workers")
-    pool.start()
     factory = KMIPFactory(
         reactor,
         pool,
@@ -62,7 +64,6 @@ def start(reactor: Any, settings: Settings, sockets: list[socket.socket] | None 
         identity_source=settings.identity_source,
         max_pending=settings.max_pending,
     )
-    tls = ServerContextFactory(TLSFiles(settings.certificate, settings.private_key, settings.ca))
     factories: list[Any] = [factory]
     if settings.https_port is not None:
         from kmipd.server.https import build_site
@@ -84,6 +85,8 @@ def start(reactor: Any, settings: Settings, sockets: list[socket.socket] | None 
         ]
         for sock in sockets:
             sock.close()  # the reactor holds its own duplicate
+
+    pool.start()
 
     @defer.inlineCallbacks
     def shutdown() -> Any:

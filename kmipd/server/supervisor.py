@@ -29,6 +29,8 @@ log = logging.getLogger("kmipd.supervisor")
 
 #: How long to wait before restarting a worker that died, so a crash loop does not spin.
 RESTART_DELAY = 1.0
+#: A worker that dies this soon after it started failed to start: restarting it cannot help.
+STARTUP_GRACE = 5.0
 
 
 def bind_listeners(settings: Settings, *, listen: bool = True) -> list[socket.socket]:
@@ -56,12 +58,25 @@ class Supervisor:
         self.sockets = sockets
         self.count = count
         self.children: list[subprocess.Popen[bytes]] = []
+        self.started: dict[int, float] = {}
         self.stopping = False
+        self.failed = False
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         ports = [str(s.getsockname()[1]) for s in self.sockets]
-        argv = [sys.executable, "-m", "kmipd", *self.worker_argv, "--reuse-ports", ",".join(ports)]
-        return subprocess.Popen(argv)
+        argv = [
+            sys.executable,
+            "-m",
+            "kmipd",
+            *self.worker_argv,
+            "--reuse-ports",
+            ",".join(ports),
+            "--supervisor",
+            str(os.getpid()),
+        ]
+        child = subprocess.Popen(argv)
+        self.started[child.pid] = time.monotonic()
+        return child
 
     def _signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.stopping:  # forward once: a second signal must not interrupt the workers' graceful stop
@@ -82,6 +97,11 @@ class Supervisor:
                 code = child.poll()
                 if code is None or self.stopping:
                     continue
+                if time.monotonic() - self.started.get(child.pid, 0.0) < STARTUP_GRACE:
+                    log.error("worker %d failed to start (exit code %s); stopping", child.pid, code)
+                    self.failed = True
+                    self._signal(signal.SIGTERM, None)
+                    continue
                 log.error("worker %d exited with code %s; restarting it", child.pid, code)
                 time.sleep(RESTART_DELAY)
                 if not self.stopping:
@@ -92,7 +112,7 @@ class Supervisor:
         for sock in self.sockets:
             sock.close()
         failed = [c.returncode for c in self.children if c.returncode not in (0, -signal.SIGTERM)]
-        return 1 if failed else 0
+        return 1 if failed or self.failed else 0
 
 
 def prepare_store(settings: Settings) -> None:

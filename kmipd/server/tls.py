@@ -46,6 +46,13 @@ class ServerContextFactory:
     """Builds the one OpenSSL context shared by every connection (Twisted calls ``getContext``)."""
 
     def __init__(self, files: TLSFiles) -> None:
+        try:
+            self._context = self._build(files)
+        except SSL.Error as exc:
+            raise OSError(f"TLS setup failed for {files.certificate}, {files.private_key}, {files.ca}: {exc}") from None
+
+    @staticmethod
+    def _build(files: TLSFiles) -> SSL.Context:
         context = SSL.Context(SSL.TLS_METHOD)
         context.set_min_proto_version(SSL.TLS1_2_VERSION)
         context.set_options(SSL.OP_NO_COMPRESSION | SSL.OP_CIPHER_SERVER_PREFERENCE | SSL.OP_NO_RENEGOTIATION)
@@ -58,7 +65,7 @@ class ServerContextFactory:
         # Session resumption: resumed sessions carry the verified peer certificate, so identity stays correct.
         context.set_session_id(b"kmipd")
         context.set_session_cache_mode(SSL.SESS_CACHE_SERVER)
-        self._context = context
+        return context
 
     def getContext(self) -> SSL.Context:  # noqa: N802 - Twisted's interface name
         """The shared context."""
