@@ -40,5 +40,5 @@ def require_usable(ctx: Context, obj: ManagedObject, usage: CryptographicUsageMa
     mask = obj.number("Cryptographic Usage Mask")
     if mask is None or not mask & usage:
         raise IncompatibleCryptographicUsageMask(
-            f"the object's Cryptographic Usage Mask does not allow {usage.name.replace('_', ' ').title()}"
+            f"the object's Cryptographic Usage Mask does not allow {(usage.name or str(int(usage))).replace('_', ' ').title()}"
         )
