@@ -75,7 +75,7 @@ def symmetric_key_body(algorithm: int, length: int, material: bytes) -> Item:
     )
 
 
-def _insert(
+def insert_object(
     ctx: Context,
     uid: str,
     object_type: int,
@@ -144,7 +144,7 @@ def create(ctx: Context, payload: Payload) -> list[Item]:
     material = generate_symmetric_key(algorithm, length, ctx.entropy)
     uid = new_uid(ctx)
     body = symmetric_key_body(algorithm, length, material)
-    _insert(
+    insert_object(
         ctx, uid, ObjectType.SYMMETRIC_KEY, body, attributes, server_extra=(rules.rng_attribute(algorithm, length),)
     )
     return [enumeration(Tag.OBJECT_TYPE, ObjectType.SYMMETRIC_KEY), text(Tag.UNIQUE_IDENTIFIER, uid)]
@@ -168,7 +168,7 @@ def register(ctx: Context, payload: Payload) -> list[Item]:
     attributes = rules.attributes_from_body(object_type, body, attributes)
     derived = certificate_attributes(body) if object_type == ObjectType.CERTIFICATE else []
     uid = new_uid(ctx)
-    _insert(ctx, uid, object_type, body, attributes, server_extra=tuple(derived))
+    insert_object(ctx, uid, object_type, body, attributes, server_extra=tuple(derived))
     return [text(Tag.UNIQUE_IDENTIFIER, uid)]
 
 
@@ -255,7 +255,7 @@ def rekey(ctx: Context, payload: Payload) -> list[Item]:
     uid = new_uid(ctx)
     material = generate_symmetric_key(algorithm, length, ctx.entropy)
     body = symmetric_key_body(algorithm, length, material)
-    _insert(
+    insert_object(
         ctx,
         uid,
         ObjectType.SYMMETRIC_KEY,

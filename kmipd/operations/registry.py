@@ -49,6 +49,6 @@ def build_registry(modules: Iterable[ModuleType]) -> dict[int, Handler]:
 
 def default_registry() -> dict[int, Handler]:
     """The handlers of every operation kmipd implements."""
-    from kmipd.operations import attributes, discovery, lifecycle, retrieval
+    from kmipd.operations import attributes, cryptographic, discovery, keypairs, lifecycle, retrieval
 
-    return build_registry([attributes, discovery, lifecycle, retrieval])
+    return build_registry([attributes, cryptographic, discovery, keypairs, lifecycle, retrieval])
