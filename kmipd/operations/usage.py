@@ -39,6 +39,5 @@ def require_usable(ctx: Context, obj: ManagedObject, usage: CryptographicUsageMa
         raise rules.wrong_state(ctx, "the object cannot be used in its current state")
     mask = obj.number("Cryptographic Usage Mask")
     if mask is None or not mask & usage:
-        raise IncompatibleCryptographicUsageMask(
-            f"the object's Cryptographic Usage Mask does not allow {(usage.name or str(int(usage))).replace('_', ' ').title()}"
-        )
+        label = (usage.name or str(int(usage))).replace("_", " ").title()
+        raise IncompatibleCryptographicUsageMask(f"the object's Cryptographic Usage Mask does not allow {label}")
