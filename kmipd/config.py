@@ -36,6 +36,11 @@ class Settings:
     max_depth: int = 32
     max_items: int = 100_000
     max_pending: int = 64
+    max_batch_items: int = 1000
+    handshake_timeout: float = 10.0
+    idle_timeout: float = 3600.0
+    max_connections: int = 10_000
+    max_connections_per_identity: int = 1_000
     shutdown_timeout: float = 30.0
     certificate: Path = Path("server.pem")
     private_key: Path = Path("server.key")
@@ -59,6 +64,13 @@ def _int(table: dict[str, Any], section: str, key: str, default: int, low: int, 
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ConfigError(f"{section}.{key}", f"must be an integer from {low} to {high}, got {value!r}")
     return value
+
+
+def _seconds(table: dict[str, Any], section: str, key: str, default: float) -> float:
+    value = table.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{section}.{key}", f"must be a non-negative number of seconds, got {value!r}")
+    return float(value)
 
 
 def _str(table: dict[str, Any], section: str, key: str, default: str) -> str:
@@ -94,6 +106,11 @@ _KNOWN = {
         "max_depth",
         "max_items",
         "max_pending",
+        "max_batch_items",
+        "handshake_timeout",
+        "idle_timeout",
+        "max_connections",
+        "max_connections_per_identity",
         "shutdown_timeout",
     },
     "tls": {"certificate", "private_key", "ca", "identity"},
@@ -148,6 +165,11 @@ def parse_settings(data: dict[str, Any], base: Path) -> Settings:
         max_depth=_int(server, "server", "max_depth", 32, 4, 256),
         max_items=_int(server, "server", "max_items", 100_000, 16, 10_000_000),
         max_pending=_int(server, "server", "max_pending", 64, 1, 4096),
+        max_batch_items=_int(server, "server", "max_batch_items", 1000, 1, 100_000),
+        handshake_timeout=_seconds(server, "server", "handshake_timeout", 10.0),
+        idle_timeout=_seconds(server, "server", "idle_timeout", 3600.0),
+        max_connections=_int(server, "server", "max_connections", 10_000, 1, 1_000_000),
+        max_connections_per_identity=_int(server, "server", "max_connections_per_identity", 1_000, 1, 1_000_000),
         shutdown_timeout=float(shutdown),
         certificate=_path(tls, "tls", "certificate", base, must_exist=True),
         private_key=_path(tls, "tls", "private_key", base, must_exist=True),

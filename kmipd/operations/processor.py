@@ -65,6 +65,7 @@ class ProcessorSettings:
     """Tunables of request processing."""
 
     limits: Limits = field(default_factory=Limits)
+    max_batch_items: int = 1000
 
 
 class Processor:
@@ -102,6 +103,14 @@ class Processor:
                 version = fallback_version(version)
             return self._message_error(version, now, exc.result_reason, exc.message)
         version = request.header.version
+        if len(request.batch_items) > self.settings.max_batch_items:
+            log.warning("refusing a request of %s with %d batch items", client_name, len(request.batch_items))
+            return self._message_error(
+                version if version in SUPPORTED else fallback_version(version),
+                now,
+                ResultReason.INVALID_MESSAGE,
+                f"a request may carry at most {self.settings.max_batch_items} batch items",
+            )
         if version not in SUPPORTED:
             answer = fallback_version(version)
             reason = ResultReason.UNSUPPORTED_PROTOCOL_VERSION if answer.major >= 2 else ResultReason.INVALID_MESSAGE

@@ -20,7 +20,7 @@ from kmipd.clock import SystemClock, SystemEntropy
 from kmipd.config import Settings
 from kmipd.operations.context import AccessPolicy
 from kmipd.operations.processor import Processor, ProcessorSettings
-from kmipd.server.protocol import KMIPFactory
+from kmipd.server.protocol import ConnectionLimits, KMIPFactory
 from kmipd.server.tls import ServerContextFactory, TLSFiles
 from kmipd.store.sql import SQLStore
 from kmipd.ttlv.codec import Limits
@@ -38,7 +38,7 @@ def build_processor(settings: Settings, store: SQLStore) -> Processor:
         clock=SystemClock(),
         entropy=SystemEntropy(),
         access=AccessPolicy(admins=settings.admins, groups=dict(settings.groups)),
-        settings=ProcessorSettings(limits=limits),
+        settings=ProcessorSettings(limits=limits, max_batch_items=settings.max_batch_items),
     )
 
 
@@ -62,7 +62,13 @@ def start(reactor: Any, settings: Settings, sockets: list[socket.socket] | None 
         processor.process,
         max_message_size=settings.max_message_size,
         identity_source=settings.identity_source,
-        max_pending=settings.max_pending,
+        limits=ConnectionLimits(
+            handshake_timeout=settings.handshake_timeout,
+            idle_timeout=settings.idle_timeout,
+            max_connections=settings.max_connections,
+            max_connections_per_identity=settings.max_connections_per_identity,
+            max_pending=settings.max_pending,
+        ),
     )
     factories: list[Any] = [factory]
     if settings.https_port is not None:

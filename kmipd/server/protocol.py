@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -27,6 +28,27 @@ log = logging.getLogger("kmipd.server")
 ProcessFn = Callable[[bytes, str], bytes]
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    """Per-connection and per-server bounds, so one client cannot exhaust the server for the others.
+
+    Attributes:
+        handshake_timeout: seconds a peer has to complete the TLS handshake.
+        idle_timeout: seconds without a byte from the client before it is dropped (0: never).
+            The default is long on purpose: clients such as MongoDB keep one connection and
+            poll every 15 minutes.
+        max_connections: open connections in total.
+        max_connections_per_identity: open connections of one client identity.
+        max_pending: requests one connection may have queued.
+    """
+
+    handshake_timeout: float = 10.0
+    idle_timeout: float = 3600.0
+    max_connections: int = 10_000
+    max_connections_per_identity: int = 1_000
+    max_pending: int = 64
+
+
 @implementer(interfaces.IHandshakeListener)
 class KMIPProtocol(protocol.Protocol):
     """One client connection."""
@@ -40,11 +62,34 @@ class KMIPProtocol(protocol.Protocol):
         self.busy = False
         self.identity: str | None = None
         self.closed = False
+        self.timer: Any = None
 
     def connectionMade(self) -> None:  # noqa: N802 - Twisted interface
-        """Disable Nagle: TLS 1.3 session tickets otherwise stall the first response by ~40 ms."""
+        """Count the connection, start the handshake clock, disable Nagle.
+
+        Nagle must be off: TLS 1.3 session tickets otherwise stall the first response by ~40 ms.
+        """
+        limits = self.factory.limits
+        if len(self.factory.connections) >= limits.max_connections:
+            log.warning("refusing a connection: %d connections open", len(self.factory.connections))
+            self.transport.abortConnection()
+            return
         self.transport.setTcpNoDelay(True)
         self.factory.connections.add(self)
+        self.timer = self.factory.reactor.callLater(limits.handshake_timeout, self._timed_out, "TLS handshake")
+
+    def _timed_out(self, what: str) -> None:
+        self.timer = None
+        log.warning("closing connection from %s: %s timed out", self.identity or "unauthenticated peer", what)
+        self.transport.abortConnection()
+
+    def _restart_idle_timer(self) -> None:
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
+        idle = self.factory.limits.idle_timeout
+        if idle > 0 and not self.closed:
+            self.timer = self.factory.reactor.callLater(idle, self._timed_out, "idle period")
 
     def handshakeCompleted(self) -> None:  # noqa: N802 - Twisted interface
         """Read the client's identity from its verified certificate, once per connection."""
@@ -56,19 +101,33 @@ class KMIPProtocol(protocol.Protocol):
             log.warning("client certificate names no identity; closing")
             self.transport.abortConnection()
             return
+        if not self.factory.admit(self.identity):
+            log.warning(
+                "closing connection from %s: over %d connections for one identity",
+                self.identity,
+                self.factory.limits.max_connections_per_identity,
+            )
+            self.identity = None
+            self.transport.abortConnection()
+            return
+        self._restart_idle_timer()
         self._next()
 
     def dataReceived(self, data: bytes) -> None:  # noqa: N802 - Twisted interface
         """Queue every complete message; refuse unreadable framing by closing the connection."""
+        if self.identity is not None:
+            self._restart_idle_timer()
         try:
             messages = self.framer.feed(data)
         except FramingError as exc:
             log.warning("closing connection from %s: %s", self.identity or "unauthenticated peer", exc)
             self.transport.abortConnection()
             return
-        if len(self.pending) + len(messages) > self.factory.max_pending:
+        if len(self.pending) + len(messages) > self.factory.limits.max_pending:
             log.warning(
-                "closing connection from %s: more than %d requests queued", self.identity, self.factory.max_pending
+                "closing connection from %s: more than %d requests queued",
+                self.identity,
+                self.factory.limits.max_pending,
             )
             self.transport.abortConnection()
             return
@@ -99,7 +158,13 @@ class KMIPProtocol(protocol.Protocol):
         """Forget the connection; queued requests are dropped, the one in flight completes."""
         self.closed = True
         self.pending.clear()
-        self.factory.connections.discard(self)
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.timer = None
+        if self in self.factory.connections:
+            self.factory.connections.discard(self)
+            if self.identity is not None:
+                self.factory.release(self.identity)
 
 
 class KMIPFactory(protocol.Factory):
@@ -113,16 +178,33 @@ class KMIPFactory(protocol.Factory):
         *,
         max_message_size: int,
         identity_source: str = "cn",
-        max_pending: int = 64,
+        limits: ConnectionLimits | None = None,
     ) -> None:
         self.reactor = reactor
         self.pool = pool
         self.process = process
         self.max_message_size = max_message_size
         self.identity_source = identity_source
-        self.max_pending = max_pending
+        self.limits = limits or ConnectionLimits()
         self.connections: set[KMIPProtocol] = set()
+        self.per_identity: dict[str, int] = {}
         self.in_flight: set[defer.Deferred[bytes]] = set()
+
+    def admit(self, identity: str) -> bool:
+        """Count one more connection of ``identity``, unless it already has the most allowed."""
+        count = self.per_identity.get(identity, 0)
+        if count >= self.limits.max_connections_per_identity:
+            return False
+        self.per_identity[identity] = count + 1
+        return True
+
+    def release(self, identity: str) -> None:
+        """Forget one connection of ``identity``."""
+        count = self.per_identity.get(identity, 0) - 1
+        if count > 0:
+            self.per_identity[identity] = count
+        else:
+            self.per_identity.pop(identity, None)
 
     def buildProtocol(self, addr: Any) -> KMIPProtocol:  # noqa: N802 - Twisted interface
         """A protocol for a new connection."""

@@ -49,6 +49,7 @@ class ServerHandle:
     process: subprocess.Popen[bytes] | None = None
     extra: dict[str, Issued] = field(default_factory=dict)
     https_port: int = 0
+    server_extra: str = ""
 
     def cert(self, identity: str) -> Path:
         return self.certs[identity].certificate
@@ -71,7 +72,8 @@ def make_pki(directory: Path, identities: tuple[str, ...] = IDENTITIES) -> tuple
 
 
 def write_config(directory: Path, port: int, *, admins: tuple[str, ...] = ("admin",),
-                 groups: dict[str, tuple[str, ...]] | None = None, https_port: int | None = None) -> Path:
+                 groups: dict[str, tuple[str, ...]] | None = None, https_port: int | None = None,
+                 server_extra: str = "") -> Path:
     groups = {"team": ("bob", "carol")} if groups is None else groups
     group_lines = "\n".join(f"{name} = {json.dumps(list(members))}" for name, members in groups.items())
     text = f"""\
@@ -80,6 +82,7 @@ host = "{HOST}"
 port = {port}
 threads = 4
 shutdown_timeout = 5
+{server_extra}
 
 [tls]
 certificate = "server.pem"
@@ -129,7 +132,8 @@ def launch(handle: ServerHandle, *, attempts: int = 5) -> None:
         if attempt > 0 or not handle.port:
             handle.port = free_port()
             handle.https_port = free_port()
-        handle.config = write_config(handle.data_dir, handle.port, https_port=handle.https_port)
+        handle.config = write_config(handle.data_dir, handle.port, https_port=handle.https_port,
+                                     server_extra=handle.server_extra)
         with open(handle.stdout, "ab") as out, open(handle.stderr, "ab") as err:
             process = subprocess.Popen(
                 [sys.executable, "-m", "kmipd", "serve", "--config", str(handle.config)],
@@ -163,11 +167,15 @@ def stop(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> int
 
 
 @contextlib.contextmanager
-def running_server(directory: Path) -> Iterator[ServerHandle]:
-    """A server with its own PKI and data in ``directory``, stopped on exit."""
+def running_server(directory: Path, server_extra: str = "") -> Iterator[ServerHandle]:
+    """A server with its own PKI and data in ``directory``, stopped on exit.
+
+    ``server_extra`` is added to the ``[server]`` section of its configuration (e.g. limits).
+    """
     ca, _server, clients = make_pki(directory)
     handle = ServerHandle(host=HOST, port=0, data_dir=directory, config=directory / "kmipd.toml", ca=ca.certificate,
-                          certs=clients, stdout=directory / "stdout.log", stderr=directory / "stderr.log")
+                          certs=clients, stdout=directory / "stdout.log", stderr=directory / "stderr.log",
+                          server_extra=server_extra)
     launch(handle)
     try:
         yield handle
