@@ -134,6 +134,16 @@ class Processor:
         results: list[ResponseBatchItem] = []
         for item in request.batch_items:
             result = self._run_item(item, header.version, identity, now, state)
+            if log.isEnabledFor(logging.DEBUG):
+                # Names and outcomes only: payloads (key material, plaintext) are never logged.
+                log.debug(
+                    "%s KMIP %s operation %s -> status %s reason %s",
+                    identity.name,
+                    header.version,
+                    item.operation,
+                    result.result_status,
+                    result.result_reason,
+                )
             results.append(result)
             if result.result_reason is not None and option != BatchErrorContinuationOption.CONTINUE:
                 break

@@ -50,6 +50,7 @@ class ServerHandle:
     extra: dict[str, Issued] = field(default_factory=dict)
     https_port: int = 0
     server_extra: str = ""
+    log_level: str = "INFO"
 
     def cert(self, identity: str) -> Path:
         return self.certs[identity].certificate
@@ -73,7 +74,7 @@ def make_pki(directory: Path, identities: tuple[str, ...] = IDENTITIES) -> tuple
 
 def write_config(directory: Path, port: int, *, admins: tuple[str, ...] = ("admin",),
                  groups: dict[str, tuple[str, ...]] | None = None, https_port: int | None = None,
-                 server_extra: str = "") -> Path:
+                 server_extra: str = "", log_level: str = "INFO") -> Path:
     groups = {"team": ("bob", "carol")} if groups is None else groups
     group_lines = "\n".join(f"{name} = {json.dumps(list(members))}" for name, members in groups.items())
     text = f"""\
@@ -99,7 +100,7 @@ admins = {json.dumps(list(admins))}
 {group_lines}
 
 [logging]
-level = "INFO"
+level = "{log_level}"
 """
     if https_port is not None:
         text += f"\n[https]\nport = {https_port}\n"
@@ -133,7 +134,7 @@ def launch(handle: ServerHandle, *, attempts: int = 5) -> None:
             handle.port = free_port()
             handle.https_port = free_port()
         handle.config = write_config(handle.data_dir, handle.port, https_port=handle.https_port,
-                                     server_extra=handle.server_extra)
+                                     server_extra=handle.server_extra, log_level=handle.log_level)
         with open(handle.stdout, "ab") as out, open(handle.stderr, "ab") as err:
             process = subprocess.Popen(
                 [sys.executable, "-m", "kmipd", "serve", "--config", str(handle.config)],
@@ -167,7 +168,7 @@ def stop(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> int
 
 
 @contextlib.contextmanager
-def running_server(directory: Path, server_extra: str = "") -> Iterator[ServerHandle]:
+def running_server(directory: Path, server_extra: str = "", log_level: str = "INFO") -> Iterator[ServerHandle]:
     """A server with its own PKI and data in ``directory``, stopped on exit.
 
     ``server_extra`` is added to the ``[server]`` section of its configuration (e.g. limits).
@@ -175,7 +176,7 @@ def running_server(directory: Path, server_extra: str = "") -> Iterator[ServerHa
     ca, _server, clients = make_pki(directory)
     handle = ServerHandle(host=HOST, port=0, data_dir=directory, config=directory / "kmipd.toml", ca=ca.certificate,
                           certs=clients, stdout=directory / "stdout.log", stderr=directory / "stderr.log",
-                          server_extra=server_extra)
+                          server_extra=server_extra, log_level=log_level)
     launch(handle)
     try:
         yield handle
