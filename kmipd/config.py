@@ -46,6 +46,8 @@ class Settings:
     private_key: Path = Path("server.key")
     ca: Path = Path("ca.pem")
     identity_source: str = "cn"
+    crl: Path | None = None
+    require_client_eku: bool = False
     store_url: str = "sqlite:///kmipd.db"
     admins: frozenset[str] = frozenset()
     groups: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -113,7 +115,7 @@ _KNOWN = {
         "max_connections_per_identity",
         "shutdown_timeout",
     },
-    "tls": {"certificate", "private_key", "ca", "identity"},
+    "tls": {"certificate", "private_key", "ca", "identity", "crl", "client_eku"},
     "store": {"url"},
     "access": {"admins", "groups"},
     "logging": {"level"},
@@ -143,6 +145,9 @@ def parse_settings(data: dict[str, Any], base: Path) -> Settings:
     identity = _str(tls, "tls", "identity", "cn")
     if identity not in _IDENTITY_SOURCES:
         raise ConfigError("tls.identity", f"must be one of {', '.join(_IDENTITY_SOURCES)}")
+    client_eku = _str(tls, "tls", "client_eku", "if-present")
+    if client_eku not in ("if-present", "required"):
+        raise ConfigError("tls.client_eku", 'must be "if-present" or "required"')
     level = _str(logging_, "logging", "level", "INFO").upper()
     if level not in _LOG_LEVELS:
         raise ConfigError("logging.level", f"must be one of {', '.join(_LOG_LEVELS)}")
@@ -175,6 +180,8 @@ def parse_settings(data: dict[str, Any], base: Path) -> Settings:
         private_key=_path(tls, "tls", "private_key", base, must_exist=True),
         ca=_path(tls, "tls", "ca", base, must_exist=True),
         identity_source=identity,
+        crl=_path(tls, "tls", "crl", base, must_exist=True) if "crl" in tls else None,
+        require_client_eku=client_eku == "required",
         store_url=url,
         admins=_names(access.get("admins", []), "access.admins"),
         groups={str(k): _names(v, f"access.groups.{k}") for k, v in groups_raw.items()},

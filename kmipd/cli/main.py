@@ -123,14 +123,15 @@ def _serve(args: argparse.Namespace) -> int:
     if args.reuse_ports:
         return _run_worker(settings, args.reuse_ports, supervisor=args.supervisor)
 
+    from kmipd.server.app import tls_files
     from kmipd.server.supervisor import Supervisor, bind_listeners, default_workers, prepare_store
-    from kmipd.server.tls import ServerContextFactory, TLSFiles
+    from kmipd.server.tls import ServerContextFactory
 
     workers = settings.workers or default_workers()
     if workers == 1:
         return _run_worker(settings, None, announce=args)
     try:
-        ServerContextFactory(TLSFiles(settings.certificate, settings.private_key, settings.ca))  # fail early
+        ServerContextFactory(tls_files(settings))  # fail early on bad TLS material
         sockets = bind_listeners(settings, listen=False)  # reserves the ports; the workers listen
         prepare_store(settings)
     except Exception as exc:

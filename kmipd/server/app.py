@@ -9,6 +9,7 @@ SIGTERM/SIGINT the port stops accepting, requests in flight are answered
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 from typing import Any
 
@@ -26,6 +27,31 @@ from kmipd.store.sql import SQLStore
 from kmipd.ttlv.codec import Limits
 
 log = logging.getLogger("kmipd")
+
+
+def _reload_on_sighup(reactor: Any, tls: ServerContextFactory) -> None:
+    """SIGHUP re-reads the certificate, key, CA bundle and CRL without dropping connections."""
+
+    def reload() -> None:
+        try:
+            tls.reload()
+        except OSError as exc:
+            log.error("TLS reload failed, keeping the previous certificates: %s", exc)
+        else:
+            log.info("TLS certificates, CA bundle and CRL reloaded")
+
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: reactor.callFromThread(reload))
+
+
+def tls_files(settings: Settings) -> TLSFiles:
+    """The TLS material and policy the settings name."""
+    return TLSFiles(
+        settings.certificate,
+        settings.private_key,
+        settings.ca,
+        crl=settings.crl,
+        require_client_eku=settings.require_client_eku,
+    )
 
 
 def build_processor(settings: Settings, store: SQLStore) -> Processor:
@@ -50,7 +76,7 @@ def start(reactor: Any, settings: Settings, sockets: list[socket.socket] | None 
     """
     # Everything that can fail on bad settings comes first, before any thread is started:
     # a started pool would keep a failed process alive.
-    tls = ServerContextFactory(TLSFiles(settings.certificate, settings.private_key, settings.ca))
+    tls = ServerContextFactory(tls_files(settings))
     store = SQLStore(settings.store_url, pool_size=settings.threads)
     if sockets is None:
         store.create_schema()
@@ -115,4 +141,5 @@ def start(reactor: Any, settings: Settings, sockets: list[socket.socket] | None 
         log.info("stopped")
 
     reactor.addSystemEventTrigger("before", "shutdown", shutdown)
+    _reload_on_sighup(reactor, tls)
     return ports

@@ -87,10 +87,17 @@ class Supervisor:
                 child.send_signal(signal.SIGTERM)
         del signum
 
+    def _forward_hangup(self, signum: int, _frame: FrameType | None) -> None:
+        """SIGHUP: every worker reloads its TLS material."""
+        for child in self.children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
     def run(self) -> int:
         """Run until told to stop; return the exit code."""
         signal.signal(signal.SIGTERM, self._signal)
         signal.signal(signal.SIGINT, self._signal)
+        signal.signal(signal.SIGHUP, self._forward_hangup)
         self.children = [self._spawn() for _ in range(self.count)]
         while True:
             for index, child in enumerate(self.children):

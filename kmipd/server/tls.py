@@ -1,12 +1,19 @@
 """TLS for KMIP: TLS 1.2 (AEAD ECDHE suites) and 1.3 only, client certificate required.
 
 The client's identity is read from its verified certificate (subject CN by
-default). A certificate that carries an Extended Key Usage extension must allow
-clientAuth; the chain must verify against the configured CA bundle.
+default). The chain must verify against the configured CA bundle, and against
+a CRL when one is configured. A certificate must allow clientAuth in its
+Extended Key Usage; by default a certificate without any EKU extension is
+accepted too (some appliances, VMware vCenter among them, issue such client
+certificates), and ``[tls] client_eku = "required"`` refuses those as well.
+The certificate, key, CA bundle and CRL are re-read on ``reload()`` (SIGHUP),
+so that they can be rotated without a restart; established connections keep
+the context they started with.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,18 +34,23 @@ class TLSFiles:
     certificate: Path
     private_key: Path
     ca: Path
+    crl: Path | None = None
+    require_client_eku: bool = False
 
 
-def _verify(_conn: SSL.Connection, cert: crypto.X509, _errno: int, depth: int, ok: int) -> bool:
-    if not ok:
-        return False
-    if depth == 0:
-        try:
-            eku = cert.to_cryptography().extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-        except x509.ExtensionNotFound:
-            return True
-        return ExtendedKeyUsageOID.CLIENT_AUTH in eku.value
-    return True
+def _verifier(require_eku: bool) -> Callable[[SSL.Connection, crypto.X509, int, int, int], bool]:
+    def verify(_conn: SSL.Connection, cert: crypto.X509, _errno: int, depth: int, ok: int) -> bool:
+        if not ok:
+            return False
+        if depth == 0:
+            try:
+                eku = cert.to_cryptography().extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+            except x509.ExtensionNotFound:
+                return not require_eku
+            return ExtendedKeyUsageOID.CLIENT_AUTH in eku.value
+        return True
+
+    return verify
 
 
 @implementer(IOpenSSLContextFactory)
@@ -46,10 +58,23 @@ class ServerContextFactory:
     """Builds the one OpenSSL context shared by every connection (Twisted calls ``getContext``)."""
 
     def __init__(self, files: TLSFiles) -> None:
+        self.files = files
+        self._context = self._load(files)
+
+    @classmethod
+    def _load(cls, files: TLSFiles) -> SSL.Context:
         try:
-            self._context = self._build(files)
-        except SSL.Error as exc:
+            return cls._build(files)
+        except (SSL.Error, ValueError) as exc:
             raise OSError(f"TLS setup failed for {files.certificate}, {files.private_key}, {files.ca}: {exc}") from None
+
+    def reload(self) -> None:
+        """Re-read the certificate, key, CA bundle and CRL; new connections use them.
+
+        Raises:
+            OSError: the new files do not load; the previous context stays in use.
+        """
+        self._context = self._load(self.files)
 
     @staticmethod
     def _build(files: TLSFiles) -> SSL.Context:
@@ -61,7 +86,13 @@ class ServerContextFactory:
         context.use_privatekey_file(str(files.private_key))
         context.check_privatekey()
         context.load_verify_locations(str(files.ca))
-        context.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, _verify)
+        if files.crl is not None:
+            store = context.get_cert_store()
+            assert store is not None
+            for crl in _load_crls(files.crl.read_bytes()):
+                store.add_crl(crl)
+            store.set_flags(crypto.X509StoreFlags.CRL_CHECK)
+        context.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, _verifier(files.require_client_eku))
         # Session resumption: resumed sessions carry the verified peer certificate, so identity stays correct.
         context.set_session_id(b"kmipd")
         context.set_session_cache_mode(SSL.SESS_CACHE_SERVER)
@@ -70,6 +101,14 @@ class ServerContextFactory:
     def getContext(self) -> SSL.Context:  # noqa: N802 - Twisted's interface name
         """The shared context."""
         return self._context
+
+
+def _load_crls(data: bytes) -> list[x509.CertificateRevocationList]:
+    """Every CRL in a PEM bundle, or the one DER CRL."""
+    if b"-----BEGIN X509 CRL-----" not in data:
+        return [x509.load_der_x509_crl(data)]
+    marker = b"-----END X509 CRL-----"
+    return [x509.load_pem_x509_crl(block + marker) for block in data.split(marker) if b"-----BEGIN" in block]
 
 
 def identity_from_certificate(cert: x509.Certificate, source: str = "cn") -> str | None:

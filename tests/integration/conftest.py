@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +51,7 @@ class ServerHandle:
     https_port: int = 0
     server_extra: str = ""
     log_level: str = "INFO"
+    tls_extra: str = ""
 
     def cert(self, identity: str) -> Path:
         return self.certs[identity].certificate
@@ -74,7 +75,7 @@ def make_pki(directory: Path, identities: tuple[str, ...] = IDENTITIES) -> tuple
 
 def write_config(directory: Path, port: int, *, admins: tuple[str, ...] = ("admin",),
                  groups: dict[str, tuple[str, ...]] | None = None, https_port: int | None = None,
-                 server_extra: str = "", log_level: str = "INFO") -> Path:
+                 server_extra: str = "", log_level: str = "INFO", tls_extra: str = "") -> Path:
     groups = {"team": ("bob", "carol")} if groups is None else groups
     group_lines = "\n".join(f"{name} = {json.dumps(list(members))}" for name, members in groups.items())
     text = f"""\
@@ -89,6 +90,7 @@ shutdown_timeout = 5
 certificate = "server.pem"
 private_key = "server.key"
 ca = "ca.pem"
+{tls_extra}
 
 [store]
 url = "sqlite:///kmipd.db"
@@ -134,7 +136,8 @@ def launch(handle: ServerHandle, *, attempts: int = 5) -> None:
             handle.port = free_port()
             handle.https_port = free_port()
         handle.config = write_config(handle.data_dir, handle.port, https_port=handle.https_port,
-                                     server_extra=handle.server_extra, log_level=handle.log_level)
+                                     server_extra=handle.server_extra, log_level=handle.log_level,
+                                     tls_extra=handle.tls_extra)
         with open(handle.stdout, "ab") as out, open(handle.stderr, "ab") as err:
             process = subprocess.Popen(
                 [sys.executable, "-m", "kmipd", "serve", "--config", str(handle.config)],
@@ -168,15 +171,19 @@ def stop(process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) -> int
 
 
 @contextlib.contextmanager
-def running_server(directory: Path, server_extra: str = "", log_level: str = "INFO") -> Iterator[ServerHandle]:
+def running_server(directory: Path, server_extra: str = "", log_level: str = "INFO", tls_extra: str = "",
+                   prepare: Callable[[Path], None] | None = None) -> Iterator[ServerHandle]:
     """A server with its own PKI and data in ``directory``, stopped on exit.
 
-    ``server_extra`` is added to the ``[server]`` section of its configuration (e.g. limits).
+    ``server_extra`` and ``tls_extra`` are added to the ``[server]`` and ``[tls]`` sections of its
+    configuration; ``prepare`` runs after the PKI is made and before the server starts.
     """
     ca, _server, clients = make_pki(directory)
+    if prepare is not None:
+        prepare(directory)
     handle = ServerHandle(host=HOST, port=0, data_dir=directory, config=directory / "kmipd.toml", ca=ca.certificate,
                           certs=clients, stdout=directory / "stdout.log", stderr=directory / "stderr.log",
-                          server_extra=server_extra, log_level=log_level)
+                          server_extra=server_extra, log_level=log_level, tls_extra=tls_extra)
     launch(handle)
     try:
         yield handle
