@@ -12,7 +12,7 @@ from kmipd.operations.registry import default_registry, handler
 from kmipd.protocol.enums import InteropFunction, ObjectType, Operation, QueryFunction, Tag
 from kmipd.protocol.messages import read_version, version_item
 from kmipd.protocol.versions import SUPPORTED, V2_0, V2_1, ProtocolVersion
-from kmipd.ttlv.item import Item, boolean, enumeration, structure, text
+from kmipd.ttlv.item import Item, ItemType, boolean, enumeration, structure, text
 
 _log = logging.getLogger("kmipd.client_log")
 
@@ -81,7 +81,11 @@ def interop(ctx: Context, payload: Payload) -> list[Item]:
 @handler(Operation.QUERY, mutates=False)
 def query(ctx: Context, payload: Payload) -> list[Item]:
     """Answer the Query Functions kmipd implements; others are ignored, as the spec allows."""
-    functions = [int(f.value) for f in payload.find_all(Tag.QUERY_FUNCTION)]  # type: ignore[arg-type]
+    functions = []
+    for item in payload.find_all(Tag.QUERY_FUNCTION):
+        if item.type is not ItemType.ENUMERATION:
+            raise InvalidField("Query Function must be an Enumeration")
+        functions.append(int(item.value))  # type: ignore[arg-type]
     response: list[Item] = []
     if QueryFunction.QUERY_OPERATIONS in functions:
         response.extend(_operations(ctx.version))

@@ -113,7 +113,13 @@ class ManagedObject:
         return index
 
     def replace(self, name: str, index: int, value: Item) -> None:
-        """Replace instance ``index`` of ``name``."""
+        """Replace instance ``index`` of ``name``.
+
+        Raises:
+            IndexError: there is no such instance.
+        """
+        if index < 0:
+            raise IndexError(index)
         seen = -1
         for position, attribute in enumerate(self.attributes):
             if attribute.name == name:

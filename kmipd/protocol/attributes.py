@@ -102,14 +102,19 @@ def parse_attribute_1x(item: Item) -> tuple[Attribute, int | None]:
         raise InvalidField("an Attribute has no Attribute Name")
     value = item.find(Tag.ATTRIBUTE_VALUE)
     index_item = item.find(Tag.ATTRIBUTE_INDEX)
-    index = int(index_item.value) if index_item is not None else None  # type: ignore[arg-type]
+    index: int | None = None
+    if index_item is not None:
+        if index_item.type is not ItemType.INTEGER or int(index_item.value) < 0:  # type: ignore[arg-type]
+            raise InvalidField("Attribute Index must be a non-negative Integer")
+        index = int(index_item.value)  # type: ignore[arg-type]
     vendor = item.find(Tag.VENDOR_IDENTIFICATION)
+    if vendor is not None and vendor.type is not ItemType.TEXT_STRING:
+        raise InvalidField("Vendor Identification must be a Text String")
     name = str(name_item.value)
     if vendor is not None:
         name = f"{vendor.value!s}-{name}"
     if value is None:
-        # Attribute references (GetAttributes, DeleteAttribute) carry no value.
-        return Attribute(name, Item(Tag.ATTRIBUTE_VALUE, ItemType.STRUCTURE, ())), index
+        raise InvalidField(f"the attribute '{name[:64]}' has no Attribute Value")
     return _standard(name, value), index
 
 
@@ -222,7 +227,9 @@ def search_key(attribute: Attribute) -> tuple[str, int | None]:
     value = attribute.value
     if value.tag == Tag.NAME:
         name_value = value.find(Tag.NAME_VALUE)
-        return ("" if name_value is None else str(name_value.value)), None
+        if name_value is None or name_value.type is not ItemType.TEXT_STRING:
+            raise InvalidField("a Name needs a Text String Name Value")
+        return str(name_value.value), None
     kind = value.type
     if kind is ItemType.TEXT_STRING:
         return str(value.value), None

@@ -114,7 +114,7 @@ class KMIPResource(resource.Resource):
                 else decode_json(text, names, limits=self.limits)
             )
             raw = encode(tree)
-        except (TTLVError, UnicodeDecodeError):
+        except (TTLVError, ValueError):  # UnicodeDecodeError is a ValueError
             return None
         answer = decode(self.process(raw, identity))
         out = encode_xml(answer, names) if kind in XML else encode_json(answer, names)

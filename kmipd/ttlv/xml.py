@@ -190,8 +190,10 @@ def parse_int(text: str, item_type: ItemType, path: str, *, decimal: bool = True
     """A decimal or 0x hex number of ``item_type``, range-checked."""
     number = parse_hex(text, item_type, path)
     if number is None:
-        if not (decimal and _DECIMAL.fullmatch(text)):
-            raise fail(path, f"{text!r} is not a valid {TYPE_NAMES[item_type]}")
+        # No KMIP integer type needs more than 20 decimal digits; longer strings are refused before
+        # int() sees them (Python refuses very long digit strings with a ValueError of its own).
+        if not (decimal and len(text) <= 21 and _DECIMAL.fullmatch(text)):
+            raise fail(path, f"{text[:40]!r} is not a valid {TYPE_NAMES[item_type]}")
         number = int(text)
     check_value(0, item_type, number, path)
     return number

@@ -76,10 +76,15 @@ def test_parse_1x_invalid(item):
         parse_attribute_1x(item)
 
 
-def test_parse_1x_reference_without_value():
-    attribute, index = parse_attribute_1x(_attr("Name", index=1))
-    assert attribute.name == "Name"
-    assert index == 1
+def test_parse_1x_attribute_without_value_is_refused():
+    # An Attribute structure always carries a value; references use Attribute Name alone.
+    with pytest.raises(InvalidField, match="no Attribute Value"):
+        parse_attribute_1x(_attr("Name", index=1))
+
+
+def test_parse_1x_attribute_index_must_be_a_non_negative_integer():
+    with pytest.raises(InvalidField, match="Attribute Index"):
+        parse_attribute_1x(_attr("Object Group", text(0, "g"), index=-1))
 
 
 def test_parse_template_attribute():
