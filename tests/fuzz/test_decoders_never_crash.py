@@ -2,8 +2,7 @@
 
 Bounded hypothesis runs of fuzz/fuzz_ttlv.py, fuzz_xml.py and fuzz_json.py: each example is a seed
 for the harness's own structure-aware generator (so a failure replays from the printed seed), plus
-plain random bytes/text. Known, reported bugs are skipped by a narrow filter and pinned by strict
-xfail regression tests below; when one is fixed its xfail turns XPASS and the filter must go.
+plain random bytes/text. The crashes fuzzing found are pinned by the regression tests below.
 """
 
 from __future__ import annotations

@@ -250,7 +250,7 @@ def test_undo_with_a_single_item_just_runs_it(processor):
 # ------------------------------------------------------------------------- operations
 
 
-@pytest.mark.parametrize("operation", [Operation.CERTIFY, Operation.ENCRYPT, Operation.ARCHIVE, 0x7FFF])
+@pytest.mark.parametrize("operation", [Operation.CERTIFY, Operation.RECOVER, Operation.ARCHIVE, 0x7FFF])
 def test_unknown_or_unimplemented_operation(processor, operation):
     result = run(processor, V2_1, [op(operation)]).only
     assert result.status == ResultStatus.OPERATION_FAILED
