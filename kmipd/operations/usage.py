@@ -2,9 +2,10 @@
 
 One check shared by every cryptographic operation: the object's state and
 dates, and its Cryptographic Usage Mask. Protecting operations (Encrypt, Sign,
-MAC, wrapping) need an Active object; processing operations (Decrypt,
-SignatureVerify, MACVerify, unwrapping) also accept a Deactivated or
-Compromised one, so that data protected earlier can still be read.
+MAC, wrapping) need an Active object before its Protect Stop Date;
+processing operations (Decrypt, SignatureVerify, MACVerify, unwrapping) also
+accept a Deactivated or Compromised one, from its Process Start Date on, so
+that data protected earlier can still be read.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def require_usable(ctx: Context, obj: ManagedObject, usage: CryptographicUsageMa
         raise rules.wrong_state(ctx, "only an Active object can be used to apply protection")
     if not protect and state not in _PROCESSING_STATES:
         raise rules.wrong_state(ctx, "the object cannot be used in its current state")
+    if protect:
+        stop = obj.number("Protect Stop Date")
+        if stop is not None and stop <= ctx.now:
+            raise rules.wrong_state(ctx, "the object's Protect Stop Date has passed")
+    else:
+        start = obj.number("Process Start Date")
+        if start is not None and start > ctx.now:
+            raise rules.wrong_state(ctx, "the object's Process Start Date has not been reached")
     mask = obj.number("Cryptographic Usage Mask")
     if mask is None or not mask & usage:
         label = (usage.name or str(int(usage))).replace("_", " ").title()
