@@ -22,7 +22,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from kmipd.protocol.enums import Operation, Tag
+from kmipd.protocol.enums import ObjectType, Operation, PaddingMethod, Tag
 from kmipd.protocol.names import SpecNames, tag_display_name
 from kmipd.ttlv.item import Item, ItemType, Value
 from kmipd.ttlv.xml import decode_xml
@@ -93,9 +93,18 @@ class Session:
     tolerance: int = 120
     captured: dict[str, Value] = field(default_factory=dict)
     generated: set[str] = field(default_factory=set)
+    #: Identifiers of public and private keys: encryption under them is randomised (RSA padding).
+    asymmetric: set[str] = field(default_factory=set)
+    #: Random output accepted by length (expected literal -> this server's value): when a later
+    #: request quotes the reference server's literal (decrypting "its" ciphertext), this server's
+    #: own value is sent instead, so the round trip is still checked exactly.
+    substitutions: dict[bytes, bytes] = field(default_factory=dict)
+    #: The last value this server returned per byte-string tag (see :meth:`request`).
+    last_seen: dict[int, Value] = field(default_factory=dict)
     #: Operations and object types the test case itself uses: a Query answer must list them.
     required: dict[int, set[int]] = field(default_factory=dict)
     _open_ended: set[int] = field(default_factory=set)
+    _randomised: set[int] = field(default_factory=set)
     _batch: list[Item] = field(default_factory=list)
     _current_item: int = -1
     _marks: dict[object, str] = field(default_factory=dict)
@@ -117,11 +126,16 @@ class Session:
                 seconds = int(self.now) + int(match.group("offset") or 0)
                 return seconds * 1_000_000 if item_type is ItemType.DATE_TIME_EXTENDED else seconds
             key = text
-            if key not in self.captured:
-                raise Mismatch(f"request uses {text}, which no earlier response provided")
-            return self.captured[key]
+            if key in self.captured:
+                return self.captured[key]
+            # Some cases use a placeholder their earlier response wrote as a literal (CS-AC-M-6:
+            # $MAC_DATA after a MAC answer): take the value this server last returned in that field.
+            if tag in self.last_seen:
+                return self.last_seen[tag]
+            raise Mismatch(f"request uses {text}, which no earlier response provided")
 
-        return decode_xml(element, self.names, placeholder=fill)
+        request = decode_xml(element, self.names, placeholder=fill)
+        return _substitute(request, self.substitutions) if self.substitutions else request
 
     # Responses ----------------------------------------------------------------------------------
 
@@ -154,6 +168,8 @@ class Session:
             Mismatch: the first difference, with its path.
         """
         self._open_ended = _all_attribute_requests(request)
+        self._randomised = _randomised_encryptions(request, self.asymmetric, self.generated)
+        self._learn_asymmetric(request, actual)
         self._batch = actual.find_all(Tag.BATCH_ITEM)
         self._learn_generated(actual)
         self._compare(expected, actual, "", random_material=False)
@@ -202,15 +218,19 @@ class Session:
         if expected.type is ItemType.STRUCTURE:
             self._compare_children(expected, actual, here, random_material=random_material)
             return
-        if random_material and expected.tag in _RANDOM_MATERIAL:
-            if (
-                isinstance(expected.value, bytes)
-                and isinstance(actual.value, bytes)
-                and len(expected.value) != len(actual.value)
-            ):
-                raise Mismatch(
-                    f"{here}: random material should be {len(expected.value)} bytes, got {len(actual.value)}"
-                )
+        if actual.type is ItemType.BYTE_STRING:
+            self.last_seen[actual.tag] = actual.value
+        random_here = expected.tag in _RANDOM_MATERIAL or (
+            expected.tag in _RANDOM_OUTPUT and self._current_item in self._randomised
+        )
+        if random_material and random_here:
+            if isinstance(expected.value, bytes) and isinstance(actual.value, bytes):
+                if len(expected.value) != len(actual.value):
+                    raise Mismatch(
+                        f"{here}: random material should be {len(expected.value)} bytes, got {len(actual.value)}"
+                    )
+                if len(expected.value) >= 8:
+                    self.substitutions[expected.value] = actual.value
             return
         if expected.value != actual.value:
             raise Mismatch(f"{here}: expected {_show(expected, self.names)}, got {_show(actual, self.names)}")
@@ -220,6 +240,10 @@ class Session:
         have = list(actual.children)
         if expected.tag == Tag.BATCH_ITEM:
             self._current_item = next((i for i, c in enumerate(self._batch) if c is actual), -1)
+            answer = actual.find(Tag.RESPONSE_PAYLOAD)
+            server_iv = answer is not None and answer.find(Tag.IV_COUNTER_NONCE) is not None
+            if -1 - self._current_item in self._randomised and server_iv:
+                self._randomised.add(self._current_item)
             # The Result Message is free text chosen by each server: compared for type only.
             want = [c for c in want if c.tag != Tag.RESULT_MESSAGE]
             for extra in (c for c in have if c.tag == Tag.RESULT_MESSAGE):
@@ -247,7 +271,7 @@ class Session:
             have_tags = {c.tag for c in have}
             want = [c for c in want if c.tag in have_tags or c.tag not in _OPTIONAL_HEADER]
         if expected.tag in (Tag.RESPONSE_PAYLOAD, *_ATTRIBUTE_SETS):
-            random_material = random_material or self._is_generated(actual)
+            random_material = random_material or self._is_generated(actual) or self._current_item in self._randomised
         if expected.tag in _ATTRIBUTE_SETS or (
             expected.tag == Tag.RESPONSE_PAYLOAD
             and any(c.tag in (Tag.ATTRIBUTE, Tag.ATTRIBUTE_NAME, Tag.ATTRIBUTE_REFERENCE) for c in want)
@@ -328,6 +352,24 @@ class Session:
                 if number is not None:
                     self.required.setdefault(tag, set()).add(number)
 
+    def _learn_asymmetric(self, request: Item | None, actual: Item) -> None:
+        if request is None:
+            return
+        for asked, answered in zip(request.find_all(Tag.BATCH_ITEM), actual.find_all(Tag.BATCH_ITEM), strict=False):
+            operation = asked.find(Tag.OPERATION)
+            payload = asked.find(Tag.REQUEST_PAYLOAD)
+            result = answered.find(Tag.RESPONSE_PAYLOAD)
+            if operation is None or payload is None or result is None:
+                continue
+            object_type = payload.find(Tag.OBJECT_TYPE)
+            if operation.value == Operation.CREATE_KEY_PAIR or (
+                operation.value == Operation.REGISTER
+                and object_type is not None
+                and object_type.value in (ObjectType.PUBLIC_KEY, ObjectType.PRIVATE_KEY)
+            ):
+                for tag in (Tag.UNIQUE_IDENTIFIER, Tag.PRIVATE_KEY_UNIQUE_IDENTIFIER, Tag.PUBLIC_KEY_UNIQUE_IDENTIFIER):
+                    self.asymmetric.update(str(uid.value) for uid in result.find_all(tag))
+
     def _is_generated(self, payload: Item) -> bool:
         uid = payload.find(Tag.UNIQUE_IDENTIFIER)
         return uid is not None and uid.value in self.generated
@@ -341,6 +383,61 @@ class Session:
             for tag in (Tag.UNIQUE_IDENTIFIER, Tag.PRIVATE_KEY_UNIQUE_IDENTIFIER, Tag.PUBLIC_KEY_UNIQUE_IDENTIFIER):
                 for uid in payload.find_all(tag):
                     self.generated.add(str(uid.value))
+
+
+#: Output fields of a randomised operation (see _randomised_encryptions).
+_RANDOM_OUTPUT = {Tag.DATA, Tag.MAC_DATA, Tag.IV_COUNTER_NONCE, Tag.AUTHENTICATED_ENCRYPTION_TAG}
+
+#: Padding methods whose encryption output is random by design (RSA-OAEP, RSA PKCS#1 v1.5).
+_RANDOMISED_PADDING = {PaddingMethod.OAEP, PaddingMethod.PKCS1_V1_5}
+
+
+def _randomised_encryptions(request: Item | None, asymmetric: set[str], generated: set[str]) -> set[int]:
+    """Positions of items whose output is random by design, compared by type and length only.
+
+    RSA encryption (OAEP and PKCS#1 v1.5 padding, or any Encrypt under a public or private key)
+    produces different ciphertext every time; so does RNG Retrieve; and encryption under a key the
+    server generated cannot reproduce the reference server's ciphertext.
+    """
+    positions: set[int] = set()
+    if request is None:
+        return positions
+    for index, item in enumerate(request.find_all(Tag.BATCH_ITEM)):
+        operation = item.find(Tag.OPERATION)
+        payload = item.find(Tag.REQUEST_PAYLOAD)
+        if operation is not None and operation.value == Operation.RNG_RETRIEVE:
+            positions.add(index)
+        if operation is None or payload is None:
+            continue
+        uid = payload.find(Tag.UNIQUE_IDENTIFIER)
+        under_generated_key = uid is not None and str(uid.value) in generated
+        if operation.value == Operation.MAC and under_generated_key:
+            positions.add(index)
+        if operation.value != Operation.ENCRYPT:
+            continue
+        parameters = payload.find(Tag.CRYPTOGRAPHIC_PARAMETERS)
+        padding = parameters.find(Tag.PADDING_METHOD) if parameters is not None else None
+        if (
+            (padding is not None and padding.value in _RANDOMISED_PADDING)
+            or under_generated_key
+            or (uid is not None and str(uid.value) in asymmetric)
+        ):
+            positions.add(index)
+        elif payload.find(Tag.IV_COUNTER_NONCE) is None:
+            # No IV given: if the server answers with one it picked at random, the ciphertext
+            # follows from it (checked per answer in Session._compare_children).
+            positions.add(-1 - index)
+    return positions
+
+
+def _substitute(item: Item, substitutions: dict[bytes, bytes]) -> Item:
+    """``item`` with every Byte String found in ``substitutions`` replaced."""
+    if item.type is ItemType.BYTE_STRING:
+        replacement = substitutions.get(bytes(item.value))  # type: ignore[arg-type]
+        return item if replacement is None else Item(item.tag, item.type, replacement)
+    if item.type is ItemType.STRUCTURE:
+        return Item(item.tag, item.type, tuple(_substitute(child, substitutions) for child in item.children))
+    return item
 
 
 def _same_attribute(a: Item, b: Item) -> bool:

@@ -58,7 +58,7 @@ def _server_information(version: ProtocolVersion) -> Item:
 def _capabilities() -> Item:
     return structure(
         Tag.CAPABILITY_INFORMATION,
-        boolean(Tag.STREAMING_CAPABILITY, False),
+        boolean(Tag.STREAMING_CAPABILITY, True),  # Init/Final Indicator streams for Encrypt, Decrypt, MAC, Hash
         boolean(Tag.ASYNCHRONOUS_CAPABILITY, False),
         boolean(Tag.ATTESTATION_CAPABILITY, False),
         boolean(Tag.BATCH_UNDO_CAPABILITY, False),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from kmipd.crypto import formats
 from kmipd.errors import (
+    CryptographicFailure,
     FeatureNotSupported,
     IncompatibleCryptographicUsageMask,
     InvalidField,
@@ -17,6 +19,7 @@ from kmipd.operations.context import Context
 from kmipd.operations.objects import DESTROYED_STATES, ManagedObject, effective_state, load, resolve_uid, save
 from kmipd.operations.payload import Payload
 from kmipd.operations.registry import handler
+from kmipd.operations.wrapping import wrap_body
 from kmipd.protocol.attributes import Attribute, parse_attribute_1x, parse_attributes_2x, search_key
 from kmipd.protocol.enums import KeyFormatType, ObjectType, Operation, StorageStatusMask, Tag
 from kmipd.store.interface import AttributeFilter, LocateQuery
@@ -88,6 +91,9 @@ def _convert_symmetric(block: Item, wanted: int) -> Item:
 def object_body(ctx: Context, obj: ManagedObject, key_format: int | None) -> Item:
     """The object structure to hand out, in the requested key format.
 
+    Symmetric keys convert between Raw and Transparent Symmetric Key; public and
+    private keys between every format :mod:`kmipd.crypto.formats` reads and writes.
+
     Raises:
         ObjectDestroyed: the material was destroyed.
         KeyFormatTypeNotSupported: the format cannot be produced.
@@ -103,25 +109,32 @@ def object_body(ctx: Context, obj: ManagedObject, key_format: int | None) -> Ite
     current = int(block.find(Tag.KEY_FORMAT_TYPE).value)  # type: ignore[union-attr, arg-type]
     if current == key_format:
         return body
-    if obj.object_type != ObjectType.SYMMETRIC_KEY:
-        raise KeyFormatTypeNotSupported("this object is served in its registered format only")
     del ctx
-    converted = _convert_symmetric(block, key_format)
+    if obj.object_type == ObjectType.SYMMETRIC_KEY:
+        converted = _convert_symmetric(block, key_format)
+    elif obj.object_type in (ObjectType.PRIVATE_KEY, ObjectType.PUBLIC_KEY):
+        try:
+            converted = formats.convert_block(block, key_format, private=obj.object_type == ObjectType.PRIVATE_KEY)
+        except (CryptographicFailure, InvalidField):
+            # Stored material that does not load cannot be re-expressed: the format is what fails.
+            raise KeyFormatTypeNotSupported("the key cannot be converted to the requested format") from None
+    else:
+        raise KeyFormatTypeNotSupported("this object is served in its registered format only")
     return Item(body.tag, body.type, tuple(converted if c.tag == Tag.KEY_BLOCK else c for c in body.children))
 
 
-def guard_release(obj: ManagedObject) -> None:
+def guard_release(obj: ManagedObject, *, wrapped: bool) -> None:
     """Refuse to hand out material the object's own attributes keep inside the server.
 
     Raises:
-        NotExtractable: Extractable is false.
-        Sensitive: Sensitive is true (such a key may leave only wrapped, which Get does not do yet).
+        NotExtractable: Extractable is false: the key never leaves, wrapped or not.
+        Sensitive: Sensitive is true and the key was asked for unwrapped.
     """
     extractable = obj.first("Extractable")
     if extractable is not None and not extractable.value:
         raise NotExtractable("the object is not extractable")
     sensitive = obj.first("Sensitive")
-    if sensitive is not None and sensitive.value:
+    if sensitive is not None and sensitive.value and not wrapped:
         raise Sensitive("the object is sensitive and cannot be returned in plain form")
 
 
@@ -129,12 +142,16 @@ def guard_release(obj: ManagedObject) -> None:
 def get(ctx: Context, payload: Payload) -> list[Item]:
     """Return the object, optionally in another key format."""
     obj = load(ctx, resolve_uid(ctx, payload.find(Tag.UNIQUE_IDENTIFIER)))
-    if payload.find(Tag.KEY_WRAPPING_SPECIFICATION) is not None or payload.find(Tag.KEY_WRAP_TYPE) is not None:
-        raise FeatureNotSupported("key wrapping on Get is not supported yet")
+    specification = payload.structure(Tag.KEY_WRAPPING_SPECIFICATION)
+    wrap_type = payload.enum(Tag.KEY_WRAP_TYPE)
+    if wrap_type is not None and wrap_type != 1:  # Not Wrapped; "As Registered" is not offered
+        raise FeatureNotSupported("Key Wrap Type As Registered is not supported")
     if payload.enum(Tag.KEY_COMPRESSION_TYPE) is not None:
         raise KeyCompressionTypeNotSupported("key compression is not supported")
     body = object_body(ctx, obj, payload.enum(Tag.KEY_FORMAT_TYPE))
-    guard_release(obj)
+    guard_release(obj, wrapped=specification is not None)
+    if specification is not None:
+        body = wrap_body(ctx, body, specification)
     fresh = obj.first("Fresh")
     if fresh is not None and fresh.value:
         # Fresh turns false once the object has been served to a client (KMIP 1.4 section 3.34).
