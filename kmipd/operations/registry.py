@@ -49,6 +49,15 @@ def build_registry(modules: Iterable[ModuleType]) -> dict[int, Handler]:
 
 def default_registry() -> dict[int, Handler]:
     """The handlers of every operation kmipd implements."""
-    from kmipd.operations import attributes, cryptographic, discovery, keypairs, lifecycle, retrieval
+    from kmipd.operations import (
+        attributes,
+        cryptographic,
+        derivation,
+        discovery,
+        keypairs,
+        lifecycle,
+        pkcs11,
+        retrieval,
+    )
 
-    return build_registry([attributes, cryptographic, discovery, keypairs, lifecycle, retrieval])
+    return build_registry([attributes, cryptographic, derivation, discovery, keypairs, lifecycle, pkcs11, retrieval])
