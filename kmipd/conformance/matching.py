@@ -22,7 +22,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from kmipd.protocol.enums import ObjectType, Operation, PaddingMethod, Tag
+from kmipd.protocol.enums import ObjectType, Operation, PaddingMethod, PKCS11Function, Tag
 from kmipd.protocol.names import SpecNames, tag_display_name
 from kmipd.ttlv.item import Item, ItemType, Value
 from kmipd.ttlv.xml import decode_xml
@@ -386,7 +386,13 @@ class Session:
 
 
 #: Output fields of a randomised operation (see _randomised_encryptions).
-_RANDOM_OUTPUT = {Tag.DATA, Tag.MAC_DATA, Tag.IV_COUNTER_NONCE, Tag.AUTHENTICATED_ENCRYPTION_TAG}
+_RANDOM_OUTPUT = {
+    Tag.DATA,
+    Tag.MAC_DATA,
+    Tag.IV_COUNTER_NONCE,
+    Tag.AUTHENTICATED_ENCRYPTION_TAG,
+    Tag.PKCS_11_OUTPUT_PARAMETERS,
+}
 
 #: Padding methods whose encryption output is random by design (RSA-OAEP, RSA PKCS#1 v1.5).
 _RANDOMISED_PADDING = {PaddingMethod.OAEP, PaddingMethod.PKCS1_V1_5}
@@ -406,6 +412,15 @@ def _randomised_encryptions(request: Item | None, asymmetric: set[str], generate
         operation = item.find(Tag.OPERATION)
         payload = item.find(Tag.REQUEST_PAYLOAD)
         if operation is not None and operation.value == Operation.RNG_RETRIEVE:
+            positions.add(index)
+        function = payload.find(Tag.PKCS_11_FUNCTION) if payload is not None else None
+        # C_GetInfo describes the server's PKCS#11 library (manufacturer, versions): its own business.
+        if (
+            operation is not None
+            and operation.value == Operation.PKCS_11
+            and function is not None
+            and function.value == PKCS11Function.C_GETINFO
+        ):
             positions.add(index)
         if operation is None or payload is None:
             continue

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from kmipd.clock import Entropy
+from kmipd.crypto.digests import Digest
+from kmipd.crypto.streams import StreamTable
+from kmipd.crypto.transform import Transform
 from kmipd.protocol.versions import ProtocolVersion
 from kmipd.store.interface import Transaction
 
@@ -57,6 +61,45 @@ class MessageState:
     id_placeholder: str | None = None
 
 
+class SessionTable:
+    """PKCS#11 sessions: Correlation Value -> the identity that opened it (bounded, thread-safe)."""
+
+    def __init__(self, max_sessions: int = 1024) -> None:
+        self.max_sessions = max_sessions
+        self._open: dict[bytes, str] = {}
+        self._lock = threading.Lock()
+
+    def begin(self, value: bytes, owner: str) -> None:
+        """Record a new session, forgetting the oldest beyond the bound."""
+        with self._lock:
+            while len(self._open) >= self.max_sessions:
+                self._open.pop(next(iter(self._open)))
+            self._open[value] = owner
+
+    def owned_by(self, value: bytes | None, owner: str) -> bool:
+        """Whether ``value`` is an open session of ``owner``."""
+        with self._lock:
+            return value is not None and self._open.get(value) == owner
+
+    def end(self, value: bytes) -> None:
+        """Close a session."""
+        with self._lock:
+            self._open.pop(value, None)
+
+
+@dataclass(slots=True)
+class ProcessState:
+    """What lives in the serving process's memory across requests (owned by the Processor, not global).
+
+    Multi-part cryptographic streams and PKCS#11 sessions: they end with the process, so a
+    client keeps them on one connection.
+    """
+
+    cipher_streams: StreamTable[Transform] = field(default_factory=StreamTable)
+    digest_streams: StreamTable[Digest] = field(default_factory=StreamTable)
+    pkcs11_sessions: SessionTable = field(default_factory=SessionTable)
+
+
 @dataclass(slots=True)
 class Context:
     """Everything one batch item's handler works with."""
@@ -69,6 +112,7 @@ class Context:
     tx: Transaction
     message: MessageState
     writable: bool = True
+    process: ProcessState = field(default_factory=ProcessState)
 
     def require_write(self) -> None:
         """Called before a change by handlers that usually only read.

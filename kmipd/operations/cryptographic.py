@@ -26,7 +26,6 @@ from kmipd.crypto.digests import Digest
 from kmipd.crypto.errors import UnsupportedParameters
 from kmipd.crypto.streams import CORRELATION_BYTES, Stream, StreamTable
 from kmipd.crypto.symmetric import decryptor, encryptor, iv_length, with_defaults
-from kmipd.crypto.transform import Transform
 from kmipd.errors import FeatureNotSupported, InvalidField, MissingData
 from kmipd.operations.context import Context, NeedsWrite
 from kmipd.operations.cryptoparams import (
@@ -63,8 +62,6 @@ T = TypeVar("T")
 MAX_RNG_BYTES = 1 << 20
 
 #: Open Encrypt/Decrypt streams and open Hash/MAC/MAC Verify streams of this process.
-CIPHER_STREAMS: StreamTable[Transform] = StreamTable()
-DIGEST_STREAMS: StreamTable[Digest] = StreamTable()
 
 
 # --------------------------------------------------------------------------- request parts
@@ -208,9 +205,16 @@ def _cipher(ctx: Context, payload: Payload, *, encrypting: bool) -> list[Item]:
     operation = Operation.ENCRYPT if encrypting else Operation.DECRYPT
     usage = CryptographicUsageMask.ENCRYPT if encrypting else CryptographicUsageMask.DECRYPT
     part = _part(payload)
-    stream = _resume(ctx, CIPHER_STREAMS, part, operation)
+    stream = _resume(ctx, ctx.process.cipher_streams, part, operation)
     data = _data(payload, part)
-    obj = _key(ctx, payload, _resumed(CIPHER_STREAMS, part, stream), usage, protect=encrypting, data_bytes=len(data))
+    obj = _key(
+        ctx,
+        payload,
+        _resumed(ctx.process.cipher_streams, part, stream),
+        usage,
+        protect=encrypting,
+        data_bytes=len(data),
+    )
     generated_iv: bytes | None = None
     if stream is None:
         params = effective_parameters(payload.structure(Tag.CRYPTOGRAPHIC_PARAMETERS), obj)
@@ -245,7 +249,7 @@ def _cipher(ctx: Context, payload: Payload, *, encrypting: bool) -> list[Item]:
     if generated_iv is not None:
         response.append(byte_string(Tag.IV_COUNTER_NONCE, generated_iv))
     if not part.finishes:
-        response.extend(_keep(ctx, CIPHER_STREAMS, part, stream))
+        response.extend(_keep(ctx, ctx.process.cipher_streams, part, stream))
     elif stream.state.tag is not None:
         response.append(byte_string(Tag.AUTHENTICATED_ENCRYPTION_TAG, stream.state.tag))
     return response
@@ -287,16 +291,16 @@ def _digest_step(ctx: Context, part: Part, stream: Stream[Digest], data: bytes) 
         stream.state.update(data)
     if part.finishes:
         return stream.state.finalize(), []
-    return None, _keep(ctx, DIGEST_STREAMS, part, stream)
+    return None, _keep(ctx, ctx.process.digest_streams, part, stream)
 
 
 @handler(Operation.MAC, since=V1_2, mutates=False)
 def mac(ctx: Context, payload: Payload) -> list[Item]:
     """Compute an HMAC or CMAC of Data."""
     part = _part(payload)
-    stream = _resume(ctx, DIGEST_STREAMS, part, Operation.MAC)
+    stream = _resume(ctx, ctx.process.digest_streams, part, Operation.MAC)
     data = _data(payload, part)
-    resumed = _resumed(DIGEST_STREAMS, part, stream)
+    resumed = _resumed(ctx.process.digest_streams, part, stream)
     obj = _key(ctx, payload, resumed, CryptographicUsageMask.MAC_GENERATE, protect=True, data_bytes=len(data))
     if stream is None:
         stream = Stream(ctx.identity.name, Operation.MAC, obj.uid, _mac_context(ctx, payload, obj), ctx.now)
@@ -311,9 +315,15 @@ def mac(ctx: Context, payload: Payload) -> list[Item]:
 def mac_verify(ctx: Context, payload: Payload) -> list[Item]:
     """Check MAC Data against a MAC of Data computed here, in constant time."""
     part = _part(payload)
-    stream = _resume(ctx, DIGEST_STREAMS, part, Operation.MAC_VERIFY)
+    stream = _resume(ctx, ctx.process.digest_streams, part, Operation.MAC_VERIFY)
     data = _data(payload, part)
-    obj = _key(ctx, payload, _resumed(DIGEST_STREAMS, part, stream), CryptographicUsageMask.MAC_VERIFY, protect=False)
+    obj = _key(
+        ctx,
+        payload,
+        _resumed(ctx.process.digest_streams, part, stream),
+        CryptographicUsageMask.MAC_VERIFY,
+        protect=False,
+    )
     presented = _bytes(payload, Tag.MAC_DATA, required=part.finishes, what="MAC Data")
     if stream is None:
         stream = Stream(ctx.identity.name, Operation.MAC_VERIFY, obj.uid, _mac_context(ctx, payload, obj), ctx.now)
@@ -328,7 +338,7 @@ def mac_verify(ctx: Context, payload: Payload) -> list[Item]:
 def hash_(ctx: Context, payload: Payload) -> list[Item]:
     """Hash Data with the Hashing Algorithm of the Cryptographic Parameters."""
     part = _part(payload)
-    stream = _resume(ctx, DIGEST_STREAMS, part, Operation.HASH)
+    stream = _resume(ctx, ctx.process.digest_streams, part, Operation.HASH)
     data = _data(payload, part)
     if stream is None:
         params = parse_parameters(payload.structure(Tag.CRYPTOGRAPHIC_PARAMETERS, required=True))
@@ -368,8 +378,6 @@ def rng_seed(ctx: Context, payload: Payload) -> list[Item]:
 
 
 __all__ = [
-    "CIPHER_STREAMS",
-    "DIGEST_STREAMS",
     "MAX_RNG_BYTES",
     "decrypt",
     "encrypt",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from kmipd.clock import Clock, Entropy
 from kmipd.errors import FeatureNotSupported, InvalidMessage, KMIPError, OperationNotSupported
-from kmipd.operations.context import AccessPolicy, Context, Identity, MessageState, NeedsWrite
+from kmipd.operations.context import AccessPolicy, Context, Identity, MessageState, NeedsWrite, ProcessState
 from kmipd.operations.payload import Payload
 from kmipd.operations.registry import Handler, default_registry
 from kmipd.protocol.enums import BatchErrorContinuationOption, ResultReason, ResultStatus, Tag
@@ -91,6 +91,7 @@ class Processor:
         self.access = access
         self.settings = settings or ProcessorSettings()
         self.handlers = handlers if handlers is not None else default_registry()
+        self.process_state = ProcessState()
 
     def process(self, raw: bytes, client_name: str) -> bytes:
         """Handle one request message from the authenticated client ``client_name``."""
@@ -185,6 +186,7 @@ class Processor:
             tx=tx,
             message=state,
             writable=write,
+            process=self.process_state,
         )
         children = handler.fn(ctx, Payload(item.payload))
         return ResponseBatchItem(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from kmipd.operations.cryptographic import CIPHER_STREAMS, DIGEST_STREAMS, MAX_RNG_BYTES
+from kmipd.operations.cryptographic import MAX_RNG_BYTES
 from kmipd.protocol.enums import BlockCipherMode as Mode
 from kmipd.protocol.enums import CryptographicAlgorithm as Alg
 from kmipd.protocol.enums import (
@@ -60,16 +60,6 @@ GCM_TAG = h("3612d2e79e3b0785561be14aaca2fccb")
 @pytest.fixture(params=[V1_4, V2_1], ids=["1.4", "2.1"])
 def client(request, processor) -> Client:  # type: ignore[no-untyped-def]
     return Client(processor, request.param)
-
-
-@pytest.fixture(autouse=True)
-def no_open_streams() -> Iterator[None]:
-    """Streams live in module-level tables; the seeded test entropy repeats Correlation Values."""
-    CIPHER_STREAMS.clear()
-    DIGEST_STREAMS.clear()
-    yield
-    CIPHER_STREAMS.clear()
-    DIGEST_STREAMS.clear()
 
 
 def params(
