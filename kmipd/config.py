@@ -47,7 +47,7 @@ class Settings:
     ca: Path = Path("ca.pem")
     identity_source: str = "cn"
     crl: Path | None = None
-    require_client_eku: bool = False
+    require_client_eku: bool = True
     store_url: str = "sqlite:///kmipd.db"
     admins: frozenset[str] = frozenset()
     groups: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -145,7 +145,7 @@ def parse_settings(data: dict[str, Any], base: Path) -> Settings:
     identity = _str(tls, "tls", "identity", "cn")
     if identity not in _IDENTITY_SOURCES:
         raise ConfigError("tls.identity", f"must be one of {', '.join(_IDENTITY_SOURCES)}")
-    client_eku = _str(tls, "tls", "client_eku", "if-present")
+    client_eku = _str(tls, "tls", "client_eku", "required")
     if client_eku not in ("if-present", "required"):
         raise ConfigError("tls.client_eku", 'must be "if-present" or "required"')
     level = _str(logging_, "logging", "level", "INFO").upper()

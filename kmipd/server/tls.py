@@ -3,9 +3,9 @@
 The client's identity is read from its verified certificate (subject CN by
 default). The chain must verify against the configured CA bundle, and against
 a CRL when one is configured. A certificate must allow clientAuth in its
-Extended Key Usage; by default a certificate without any EKU extension is
-accepted too (some appliances, VMware vCenter among them, issue such client
-certificates), and ``[tls] client_eku = "required"`` refuses those as well.
+Extended Key Usage. Some appliances (VMware vCenter among them) issue client
+certificates without any EKU extension; ``[tls] client_eku = "if-present"``
+accepts those, while still refusing certificates whose EKU excludes clientAuth.
 The certificate, key, CA bundle and CRL are re-read on ``reload()`` (SIGHUP),
 so that they can be rotated without a restart; established connections keep
 the context they started with.
@@ -35,7 +35,7 @@ class TLSFiles:
     private_key: Path
     ca: Path
     crl: Path | None = None
-    require_client_eku: bool = False
+    require_client_eku: bool = True
 
 
 def _verifier(require_eku: bool) -> Callable[[SSL.Connection, crypto.X509, int, int, int], bool]:
