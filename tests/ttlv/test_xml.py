@@ -126,7 +126,9 @@ ITEMS = st.recursive(
 
 # ---------------------------------------------------------------- OASIS vectors
 
-VECTORS = Path(os.environ.get("KMIPD_KMIP_VECTORS", "/work/shared/kmip-test-vectors"))
+VECTORS = Path(
+    os.environ.get("KMIPD_KMIP_VECTORS", str(Path(__file__).resolve().parents[3] / "shared" / "kmip-test-vectors"))
+)
 _DUMMIES: dict[ItemType, object] = {
     ItemType.INTEGER: 7,
     ItemType.LONG_INTEGER: 7,
