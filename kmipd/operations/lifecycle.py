@@ -27,6 +27,7 @@ from kmipd.operations.objects import (
 )
 from kmipd.operations.payload import Payload
 from kmipd.operations.registry import handler
+from kmipd.operations.unwrapping import unwrap_body
 from kmipd.protocol.attributes import Attribute
 from kmipd.protocol.enums import ObjectType, Operation, ResultReason, RevocationReasonCode, State, Tag
 from kmipd.store.interface import StoredObject
@@ -152,7 +153,7 @@ def create(ctx: Context, payload: Payload) -> list[Item]:
 
 @handler(Operation.REGISTER)
 def register(ctx: Context, payload: Payload) -> list[Item]:
-    """Store an object the client supplies."""
+    """Store an object the client supplies; wrapped key material is unwrapped first and stored in plaintext."""
     object_type = payload.enum(Tag.OBJECT_TYPE, required=True) or 0
     tag = REGISTRABLE.get(object_type)
     if tag is None:
@@ -165,6 +166,10 @@ def register(ctx: Context, payload: Payload) -> list[Item]:
         raise MissingData("the object to register is missing or does not match the Object Type")
     body = rules.validate_body(object_type, body)
     attributes = _request_attributes(ctx, payload)
+    # kmipd keeps and uses keys in plaintext: a wrapped Key Block is unwrapped with the client's key
+    # (after the attributes are checked, so that no cryptography is spent on a request refused anyway),
+    # and the plaintext one is checked like any other.
+    body = rules.validate_body(object_type, unwrap_body(ctx, body))
     attributes = rules.attributes_from_body(object_type, body, attributes)
     derived = certificate_attributes(body) if object_type == ObjectType.CERTIFICATE else []
     uid = new_uid(ctx)

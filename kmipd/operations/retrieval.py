@@ -151,7 +151,8 @@ def get(ctx: Context, payload: Payload) -> list[Item]:
     body = object_body(ctx, obj, payload.enum(Tag.KEY_FORMAT_TYPE))
     guard_release(obj, wrapped=specification is not None)
     if specification is not None:
-        body = wrap_body(ctx, body, specification)
+        sensitive = obj.first("Sensitive")
+        body = wrap_body(ctx, body, specification, sensitive=bool(sensitive is not None and sensitive.value))
     fresh = obj.first("Fresh")
     if fresh is not None and fresh.value:
         # Fresh turns false once the object has been served to a client (KMIP 1.4 section 3.34).

@@ -36,3 +36,13 @@ def test_get_throughput_quick() -> None:
     for workers in ("1 worker", "2 workers"):
         assert f"| kmipd ({workers}) | 1 |" in out and f"| kmipd ({workers}) | 16 |" in out
     assert "result: ok" in out
+
+
+@pytest.mark.integration
+def test_crypto_throughput_quick() -> None:
+    out = _run("crypto_throughput.py", timeout=90)
+    assert "| server | operation | bytes | C | ops/s |" in out
+    for operation in ("Encrypt", "Decrypt"):
+        for size in (32, 1024):
+            assert f"| kmipd (1 worker) | {operation} AES-GCM | {size} | 16 |" in out
+    assert "result: ok" in out
