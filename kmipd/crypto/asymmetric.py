@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, utils
 
+from kmipd.crypto.digests import HASHES
 from kmipd.crypto.errors import AuthenticationFailed, BadParameters, CryptoError, DataLengthError, UnsupportedParameters
 from kmipd.protocol.enums import (
     CryptographicAlgorithm,
@@ -73,19 +74,8 @@ _GENERATED_CURVES = frozenset(CURVES) - {RecommendedCurve.P_192}
 
 EC_ALGORITHMS = frozenset({CryptographicAlgorithm.EC, CryptographicAlgorithm.ECDSA, CryptographicAlgorithm.ECDH})
 
-_HASHES: dict[int, type[hashes.HashAlgorithm]] = {
-    HashingAlgorithm.SHA_1: hashes.SHA1,
-    HashingAlgorithm.SHA_224: hashes.SHA224,
-    HashingAlgorithm.SHA_256: hashes.SHA256,
-    HashingAlgorithm.SHA_384: hashes.SHA384,
-    HashingAlgorithm.SHA_512: hashes.SHA512,
-    HashingAlgorithm.SHA_512_224: hashes.SHA512_224,
-    HashingAlgorithm.SHA_512_256: hashes.SHA512_256,
-    HashingAlgorithm.SHA3_224: hashes.SHA3_224,
-    HashingAlgorithm.SHA3_256: hashes.SHA3_256,
-    HashingAlgorithm.SHA3_384: hashes.SHA3_384,
-    HashingAlgorithm.SHA3_512: hashes.SHA3_512,
-}
+#: The hashes signatures and RSA padding may use: those digests offers, less MD5.
+_HASHES = {algorithm: factory for algorithm, factory in HASHES.items() if algorithm != HashingAlgorithm.MD5}
 
 _DSA = DigitalSignatureAlgorithm
 #: Digital Signature Algorithm -> (key family, padding, hash). MD2/MD5 variants are refused.

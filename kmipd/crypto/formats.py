@@ -379,15 +379,18 @@ def convert_block(block: Item, wanted: int, *, private: bool) -> Item:
         if private
         else public_key_material(load_public_key(block), wanted)
     )
+    return replace_material(block, material, wanted)
+
+
+def replace_material(block: Item, material: Item, key_format: int) -> Item:
+    """``block`` with new Key Material in ``key_format``; every other field of the block is kept."""
     value = block.find(Tag.KEY_VALUE)
-    assert value is not None  # load_*_key checked it
-    new_value = Item(
-        Tag.KEY_VALUE, ItemType.STRUCTURE, (material, *(c for c in value.children if c.tag != Tag.KEY_MATERIAL))
-    )
+    kept = () if value is None else tuple(c for c in value.children if c.tag != Tag.KEY_MATERIAL)
+    new_value = Item(Tag.KEY_VALUE, ItemType.STRUCTURE, (material, *kept))
     children = []
     for child in block.children:
         if child.tag == Tag.KEY_FORMAT_TYPE:
-            children.append(enumeration(Tag.KEY_FORMAT_TYPE, wanted))
+            children.append(enumeration(Tag.KEY_FORMAT_TYPE, key_format))
         elif child.tag == Tag.KEY_VALUE:
             children.append(new_value)
         else:

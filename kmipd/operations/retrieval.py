@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kmipd.crypto import formats
+from kmipd.crypto.formats import replace_material
 from kmipd.errors import (
     CryptographicFailure,
     FeatureNotSupported,
@@ -74,18 +75,7 @@ def _convert_symmetric(block: Item, wanted: int) -> Item:
         new_material = structure(Tag.KEY_MATERIAL, byte_string(Tag.KEY, key))
     else:
         raise KeyFormatTypeNotSupported("symmetric keys are served as Raw or Transparent Symmetric Key")
-    new_value = Item(
-        Tag.KEY_VALUE, ItemType.STRUCTURE, (new_material, *(c for c in value.children if c.tag != Tag.KEY_MATERIAL))
-    )
-    children = []
-    for child in block.children:
-        if child.tag == Tag.KEY_FORMAT_TYPE:
-            children.append(enumeration(Tag.KEY_FORMAT_TYPE, wanted))
-        elif child.tag == Tag.KEY_VALUE:
-            children.append(new_value)
-        else:
-            children.append(child)
-    return Item(block.tag, block.type, tuple(children))
+    return replace_material(block, new_material, wanted)
 
 
 def object_body(ctx: Context, obj: ManagedObject, key_format: int | None) -> Item:
