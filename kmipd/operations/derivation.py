@@ -54,7 +54,7 @@ from kmipd.operations.cryptoparams import (
     symmetric_key,
     wrong_object_type,
 )
-from kmipd.operations.lifecycle import _request_attributes, insert_object, new_uid, symmetric_key_body
+from kmipd.operations.lifecycle import checked_request_attributes, insert_object, new_uid, symmetric_key_body
 from kmipd.operations.objects import ManagedObject, load, save
 from kmipd.operations.payload import Payload
 from kmipd.operations.registry import handler
@@ -265,10 +265,6 @@ def _data(method: int, inputs: Inputs, bases: list[ManagedObject]) -> bytes | No
 # --------------------------------------------------------------------------- the operation
 
 
-def _link(kind: LinkType, target: str) -> Item:
-    return structure(Tag.LINK, enumeration(Tag.LINK_TYPE, kind), text(Tag.LINKED_OBJECT_IDENTIFIER, target))
-
-
 def _body(object_type: int, algorithm: int | None, length: int, material: bytes) -> Item:
     if object_type == ObjectType.SYMMETRIC_KEY:
         assert algorithm is not None  # _target requires it for keys
@@ -308,7 +304,7 @@ def derive_key(ctx: Context, payload: Payload) -> list[Item]:
     derivation = payload.structure(Tag.DERIVATION_PARAMETERS, required=True)
     assert derivation is not None
     inputs = _read_inputs(derivation)
-    attributes = _request_attributes(ctx, payload)
+    attributes = checked_request_attributes(ctx, payload)
     algorithm, length = _target(object_type, attributes)
     bases = [load(ctx, uid, for_update=True) for uid in uids]
     for base in bases:
@@ -321,7 +317,7 @@ def derive_key(ctx: Context, payload: Payload) -> list[Item]:
         params = effective_parameters(inputs.parameters, bases[0])
         material = _run(method, inputs, params, key, data, length // 8)
     uid = new_uid(ctx)
-    links = [Attribute("Link", _link(LinkType.DERIVATION_BASE_OBJECT_LINK, base.uid)) for base in bases]
+    links = [Attribute("Link", rules.link(LinkType.DERIVATION_BASE_OBJECT_LINK, base.uid)) for base in bases]
     # KMIP makes Random Number Generator mandatory on derived keys too; kmipd names none ("Unspecified").
     keyed = algorithm if object_type == ObjectType.SYMMETRIC_KEY else None
     extra = () if keyed is None else (rules.rng_attribute(keyed, length),)
@@ -329,7 +325,7 @@ def derive_key(ctx: Context, payload: Payload) -> list[Item]:
         ctx, uid, object_type, _body(object_type, algorithm, length, material), attributes + links, server_extra=extra
     )
     for base in bases:
-        base.add("Link", _link(LinkType.DERIVED_KEY_LINK, uid))
+        base.add("Link", rules.link(LinkType.DERIVED_KEY_LINK, uid))
         base.touch(ctx.now)
         save(ctx, base)
     return [text(Tag.UNIQUE_IDENTIFIER, uid)]

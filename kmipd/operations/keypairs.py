@@ -117,9 +117,7 @@ def _first(attributes: list[Attribute], name: str) -> Item | None:
 
 
 def _pair_link(kind: int, target: str) -> Attribute:
-    return Attribute(
-        "Link", structure(Tag.LINK, enumeration(Tag.LINK_TYPE, kind), text(Tag.LINKED_OBJECT_IDENTIFIER, target))
-    )
+    return Attribute("Link", rules.link(kind, target))
 
 
 def _rng() -> Attribute:
@@ -224,7 +222,7 @@ def _replacement_attributes(
 
 def _retire(ctx: Context, old: ManagedObject, replacement: str) -> None:
     old.remove("Name")
-    old.add("Link", rules.link(ctx, "Replacement Object Link", replacement))
+    old.add("Link", rules.link(LinkType.REPLACEMENT_OBJECT_LINK, replacement))
     old.touch(ctx.now)
     save(ctx, old)
 

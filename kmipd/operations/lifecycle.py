@@ -29,7 +29,7 @@ from kmipd.operations.payload import Payload
 from kmipd.operations.registry import handler
 from kmipd.operations.unwrapping import unwrap_body
 from kmipd.protocol.attributes import Attribute
-from kmipd.protocol.enums import ObjectType, Operation, ResultReason, RevocationReasonCode, State, Tag
+from kmipd.protocol.enums import LinkType, ObjectType, Operation, ResultReason, RevocationReasonCode, State, Tag
 from kmipd.store.interface import StoredObject
 from kmipd.ttlv.codec import encode
 from kmipd.ttlv.item import Item, ItemType, byte_string, enumeration, integer, structure, text
@@ -115,7 +115,8 @@ def insert_object(
     return obj
 
 
-def _request_attributes(ctx: Context, payload: Payload) -> list[Attribute]:
+def checked_request_attributes(ctx: Context, payload: Payload) -> list[Attribute]:
+    """The new object's attributes from a create-style request, checked for version, settability, names."""
     attributes = rules.request_attributes(payload)
     rules.check_defined(ctx, attributes)
     rules.check_client_settable(attributes, creating=True)
@@ -129,7 +130,7 @@ def create(ctx: Context, payload: Payload) -> list[Item]:
     object_type = payload.enum(Tag.OBJECT_TYPE, required=True)
     if object_type != ObjectType.SYMMETRIC_KEY:
         raise InvalidField("Create makes Symmetric Keys; use CreateKeyPair or Register for other objects")
-    attributes = _request_attributes(ctx, payload)
+    attributes = checked_request_attributes(ctx, payload)
     by_name = {a.name: a.value for a in attributes}
     algorithm_item = by_name.get("Cryptographic Algorithm")
     length_item = by_name.get("Cryptographic Length")
@@ -165,7 +166,7 @@ def register(ctx: Context, payload: Payload) -> list[Item]:
     if body is None:
         raise MissingData("the object to register is missing or does not match the Object Type")
     body = rules.validate_body(object_type, body)
-    attributes = _request_attributes(ctx, payload)
+    attributes = checked_request_attributes(ctx, payload)
     # kmipd keeps and uses keys in plaintext: a wrapped Key Block is unwrapped with the client's key
     # (after the attributes are checked, so that no cryptography is spent on a request refused anyway),
     # and the plaintext one is checked like any other.
@@ -256,7 +257,7 @@ def rekey(ctx: Context, payload: Payload) -> list[Item]:
     length = int(length_item.value)  # type: ignore[arg-type]
     offset = payload.interval(Tag.OFFSET)
     attributes = rules.rekey_attributes(old, ctx.now, offset)
-    attributes.extend(_request_attributes(ctx, payload))
+    attributes.extend(checked_request_attributes(ctx, payload))
     uid = new_uid(ctx)
     material = generate_symmetric_key(algorithm, length, ctx.entropy)
     body = symmetric_key_body(algorithm, length, material)
@@ -270,7 +271,7 @@ def rekey(ctx: Context, payload: Payload) -> list[Item]:
         owner=old.stored.owner,
     )
     old.remove("Name")
-    old.add("Link", rules.link(ctx, "Replacement Object Link", uid))
+    old.add("Link", rules.link(LinkType.REPLACEMENT_OBJECT_LINK, uid))
     old.touch(ctx.now)
     save(ctx, old)
     return [text(Tag.UNIQUE_IDENTIFIER, uid)]

@@ -364,29 +364,15 @@ def attributes_from_body(object_type: int, body: Item, attributes: list[Attribut
     return [a for a in attributes if a.name not in stated]
 
 
-def link(ctx: Context, link_type: str, target: str) -> Item:
-    """A Link attribute value pointing at ``target``."""
-    kind = {
-        "Replacement Object Link": LinkType.REPLACEMENT_OBJECT_LINK,
-        "Replaced Object Link": LinkType.REPLACED_OBJECT_LINK,
-    }[link_type]
-    del ctx
+def link(kind: int, target: str) -> Item:
+    """A Link attribute value of type ``kind`` (a Link Type) pointing at ``target``."""
     return structure(Tag.LINK, enumeration(Tag.LINK_TYPE, kind), text(Tag.LINKED_OBJECT_IDENTIFIER, target))
 
 
 def rekey_attributes(old: ManagedObject, now: int, offset: int | None) -> list[Attribute]:
     """The replacement key's attributes (KMIP 1.4 section 4.4): copied, with dates shifted by ``offset``."""
     attributes = [a for a in old.attributes if a.name not in _NOT_COPIED_ON_REKEY]
-    attributes.append(
-        Attribute(
-            "Link",
-            structure(
-                Tag.LINK,
-                enumeration(Tag.LINK_TYPE, LinkType.REPLACED_OBJECT_LINK),
-                text(Tag.LINKED_OBJECT_IDENTIFIER, old.uid),
-            ),
-        )
-    )
+    attributes.append(Attribute("Link", link(LinkType.REPLACED_OBJECT_LINK, old.uid)))
     old_activation = old.number("Activation Date")
     old_initial = old.number("Initial Date")
     for name in _DATES_COPIED_ON_REKEY:
