@@ -637,7 +637,8 @@ def _function(frame: str) -> str:
     if not match:
         return frame
     path = match.group(2)
-    for marker in ("site-packages/", "lib/python3.11/", "/work/main/"):
+    repository = str(Path(__file__).resolve().parents[1]) + "/"
+    for marker in ("site-packages/", "lib/python3.11/", repository):
         if marker in path:
             path = path.split(marker, 1)[1]
     return f"{match.group(1)} ({path})"
