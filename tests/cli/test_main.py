@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -96,7 +97,8 @@ def test_dev_certs_creates_files(dev_dir):
 def test_dev_cert_keys_are_private(dev_dir):
     for key in dev_dir.glob("*.key"):
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, key.name
-        assert key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+        loaded = serialization.load_pem_private_key(key.read_bytes(), password=None)  # unencrypted PKCS#8 PEM
+        assert isinstance(loaded, ec.EllipticCurvePrivateKey)
 
 
 def test_client_cert_is_for_client_auth(dev_dir):
