@@ -197,14 +197,21 @@ def start_kmipd(work: Path, pki: Path, workers: int = 1) -> Server:
         [sys.executable, "-m", "kmipd", "serve", "--config", str(config), "--workers", str(workers)],
         stdout=subprocess.PIPE, stderr=log.open("wb"), start_new_session=True,
     )
-    server = Server("kmipd", process, 0, log)
+    return await_startup(Server("kmipd", process, 0, log), b"listening on", rb"listening on [^ ]+:(\d+)")
+
+
+def await_startup(server: Server, marker: bytes, port_pattern: bytes) -> Server:
+    """Wait for ``server``'s start-up line, read its port from it, and wait until the port accepts.
+
+    The server is stopped if it does not come up.
+    """
     try:
-        line = _wait_for_line(process, b"listening on", timeout=30)
-        match = re.search(rb"listening on [^ ]+:(\d+)", line)
+        line = _wait_for_line(server.process, marker, timeout=30)
+        match = re.search(port_pattern, line)
         if match is None:
             raise RuntimeError(f"unexpected start-up line {line!r}")
         server.port = int(match.group(1))
-        _wait_for_port(server.port, process, timeout=10)
+        _wait_for_port(server.port, server.process, timeout=10)
     except Exception:
         server.stop()
         raise

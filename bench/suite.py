@@ -70,8 +70,7 @@ from echo_server import write_pairs  # noqa: E402
 from get_throughput import (  # noqa: E402
     HOST,
     Server,
-    _wait_for_line,
-    _wait_for_port,
+    await_startup,
     create_request,
     get_request,
     start_kmipd,
@@ -401,18 +400,7 @@ def start_echo(work: Path, pki: Path, pairs: dict[bytes, bytes]) -> Server:
          "--key", str(pki / "server.key"), "--ca", str(pki / "ca.pem"), "--pairs", str(work / "pairs.bin")],
         stdout=subprocess.PIPE, stderr=log.open("wb"), start_new_session=True,
     )
-    server = Server(ECHO, process, 0, log)
-    try:
-        line = _wait_for_line(process, b"echo listening on", timeout=30)
-        match = re.search(rb":(\d+)\s*$", line)
-        if match is None:
-            raise RuntimeError(f"unexpected start-up line {line!r}")
-        server.port = int(match.group(1))
-        _wait_for_port(server.port, process, timeout=10)
-    except Exception:
-        server.stop()
-        raise
-    return server
+    return await_startup(Server(ECHO, process, 0, log), b"echo listening on", rb":(\d+)\s*$")
 
 
 def _tail(work: Path) -> str:
